@@ -7,9 +7,9 @@ import {
 } from './nhsNumber.ts';
 
 interface Vector { input: string; operation: string; expected_by_source: string; mod11_recomputed: string; note: string }
-const vectors = parse(readFileSync(new URL('../../../shared/data/nhs-number/nhs_number_test_vectors.csv', import.meta.url)), {
+const vectors: Vector[] = parse(readFileSync(new URL('../../../shared/data/nhs-number/nhs_number_test_vectors.csv', import.meta.url)), {
   columns: true, trim: false,
-}) as Vector[];
+});
 
 describe('NHS number against the shared test vectors', () => {
   const rechecked = vectors.filter((v) => v.mod11_recomputed === 'valid' || v.mod11_recomputed.startsWith('invalid'));

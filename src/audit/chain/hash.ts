@@ -1,0 +1,95 @@
+/**
+ * The hash chain: each audit event's hash covers its whole content and the hash of the event
+ * before, so changing, removing, adding or moving any event breaks a link a verifier can find.
+ * hash = lower-case hex SHA-256 of the UTF-8 canonical JSON of the event without `hash`
+ * (`prevHash` included). Deterministic, no clock: the writer supplies the time in the draft.
+ */
+import { hash as oneShotHash } from 'node:crypto';
+import { canonicalJsonWithout } from './canonical.ts';
+import {
+  auditEventDraftProblems,
+  GENESIS_HEAD,
+  isHex64,
+  type AuditEvent,
+  type AuditEventDraft,
+  type AuditEventProblem,
+  type ChainHead,
+} from './event.ts';
+
+export class AuditChainError extends Error {
+  readonly code: 'invalid-draft' | 'invalid-head';
+  readonly where: string;
+  readonly problems: AuditEventProblem[];
+  constructor(code: AuditChainError['code'], message: string, where: string, problems: AuditEventProblem[] = []) {
+    super(message);
+    this.name = 'AuditChainError';
+    this.code = code;
+    this.where = where;
+    this.problems = problems;
+  }
+}
+
+/** SHA-256 hex of the canonical event without its `hash` member (which may be absent). */
+export function auditEventHash(event: Omit<AuditEvent, 'hash'> | AuditEvent): string {
+  return sha256Hex(canonicalJsonWithout(event, 'hash'));
+}
+
+export function sha256Hex(text: string): string {
+  // The one-shot form skips the Hash object allocation: about a third faster per event here.
+  return oneShotHash('sha256', text, 'hex');
+}
+
+/**
+ * The next event after `prev` (use GENESIS_HEAD for the first). Only the model's fields are
+ * copied, so stray properties on a draft can never enter the hash; optional fields that are
+ * undefined are left out, so the event reads back from storage exactly as it was hashed.
+ */
+export function chainNext(prev: ChainHead, draft: AuditEventDraft): AuditEvent {
+  checkHead(prev);
+  const problems = auditEventDraftProblems(draft);
+  if (problems.length > 0) {
+    throw new AuditChainError('invalid-draft', `the audit event for seq ${prev.seq + 1} is invalid: ${problems.map((p) => p.message).join('; ')}`, problems[0]?.where ?? '', problems);
+  }
+  const actor: AuditEvent['actor'] = { kind: draft.actor.kind, id: draft.actor.id };
+  if (draft.actor.organisationOds !== undefined) actor.organisationOds = draft.actor.organisationOds;
+  if (draft.actor.role !== undefined) actor.role = draft.actor.role;
+  const body: Omit<AuditEvent, 'hash'> = {
+    seq: prev.seq + 1,
+    time: draft.time,
+    actor,
+    action: draft.action,
+    outcome: draft.outcome,
+    details: draft.details,
+    prevHash: prev.hash,
+  };
+  if (draft.personId !== undefined) body.personId = draft.personId;
+  if (draft.purpose !== undefined) body.purpose = draft.purpose;
+  return { ...body, hash: auditEventHash(body) };
+}
+
+/** Chains a batch in order after `prev`; the last element is the new head. */
+export function chainMany(prev: ChainHead, drafts: readonly AuditEventDraft[]): AuditEvent[] {
+  const out: AuditEvent[] = [];
+  let head = prev;
+  for (const draft of drafts) {
+    const event = chainNext(head, draft);
+    out.push(event);
+    head = event;
+  }
+  return out;
+}
+
+/** The head to continue from after the given events (or `prev` when there are none). */
+export function headOf(events: readonly AuditEvent[], prev: ChainHead = GENESIS_HEAD): ChainHead {
+  const last = events[events.length - 1];
+  return last ? { seq: last.seq, hash: last.hash } : { seq: prev.seq, hash: prev.hash };
+}
+
+function checkHead(prev: ChainHead): void {
+  if (!Number.isSafeInteger(prev.seq) || prev.seq < 0) {
+    throw new AuditChainError('invalid-head', 'the chain head seq is not a whole number from 0', 'seq');
+  }
+  if (!isHex64(prev.hash)) {
+    throw new AuditChainError('invalid-head', 'the chain head hash is not 64 lower-case hex digits', 'hash');
+  }
+}

@@ -1,0 +1,47 @@
+/** `ohc orgs add|list`: the partner registry. */
+import type { Command } from 'commander';
+import { printJson, printTable, UserError, type CliContext } from '../context.ts';
+import { addOrganisation, listOrganisations, RegistryError } from '../../registry/organisations.ts';
+import { ORGANISATION_KINDS } from '../../registry/organisation.ts';
+
+export function registerOrgs(program: Command, ctx: CliContext): void {
+  const orgs = program.command('orgs').description('the partner registry: organisations that share data');
+  orgs
+    .command('add')
+    .description('register an organisation')
+    .requiredOption('--ods <code>', 'ODS code, e.g. RJE')
+    .requiredOption('--name <name>', 'organisation name')
+    .requiredOption('--kind <kind>', `one of ${ORGANISATION_KINDS.join(', ')}`)
+    .option('--isa-from <date>', 'Information Sharing Agreement membership start, YYYY-MM-DD')
+    .option('--isa-to <date>', 'Information Sharing Agreement membership end, YYYY-MM-DD')
+    .option('--ico <number>', 'ICO registration number')
+    .option('--siro <name>', 'Senior Information Risk Owner')
+    .option('--caldicott <name>', 'Caldicott Guardian')
+    .option('--access-contact <contact>', 'access-to-records team contact')
+    .option('--synthetic', 'a made-up code for synthetic data')
+    .option('--json', 'print the organisation as JSON')
+    .action(async (o: { ods: string; name: string; kind: string; isaFrom?: string; isaTo?: string; ico?: string; siro?: string; caldicott?: string; accessContact?: string; synthetic?: boolean; json?: boolean }) => {
+      const { db } = await ctx.database();
+      try {
+        const org = await addOrganisation(db, {
+          odsCode: o.ods, name: o.name, kind: o.kind, isaFrom: o.isaFrom, isaTo: o.isaTo, icoRegistration: o.ico,
+          siro: o.siro, caldicottGuardian: o.caldicott, accessToRecordsContact: o.accessContact, synthetic: o.synthetic,
+        });
+        if (o.json) printJson(ctx, org);
+        else ctx.out(`registered ${org.odsCode} ${org.name} (${org.kind})\n`);
+      } catch (err) {
+        if (err instanceof RegistryError) throw new UserError(err.message);
+        throw err;
+      }
+    });
+  orgs
+    .command('list')
+    .description('list registered organisations')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { db } = await ctx.database();
+      const list = await listOrganisations(db);
+      if (o.json) return printJson(ctx, list);
+      printTable(ctx, list.map((x) => ({ ...x, isa: `${x.isaFrom ?? ''}..${x.isaTo ?? ''}` })), ['odsCode', 'kind', 'name', 'isa']);
+    });
+}

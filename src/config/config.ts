@@ -1,0 +1,86 @@
+/**
+ * Configuration from environment variables, validated once at start-up. A bad value stops the
+ * program with one line naming the variable, what is wrong and an example of a good value.
+ * Defaults give the embedded single-machine setup (PGlite in ./.ohc).
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL server; when absent the embedded database in dataDir is used. */
+  databaseUrl: string | null;
+  dataDir: string;
+  host: string;
+  port: number;
+  mllpPort: number;
+  dbPoolSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Largest HL7 message accepted over MLLP or HTTP, in bytes. */
+  maxMessageBytes: number;
+  /** Close an MLLP connection idle this long, in ms. */
+  mllpIdleTimeoutMs: number;
+  /** How many inbox workers process stored messages in this process. */
+  ingestWorkers: number;
+  /** A snapshot extract that would remove more than this share of a feed's rows needs confirmation. */
+  snapshotMaxRemovalShare: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly variable: string, problem: string, example: string) {
+    super(`${variable}: ${problem} (for example ${variable}=${example})`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, example: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number`, example);
+  const n = Number(raw.trim());
+  if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}`, example);
+  return n;
+}
+
+function share(env: Env, name: string, fallback: number, example: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `"${raw}" is not a share between 0 and 1`, example);
+  return n;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl !== null) {
+    let url: URL;
+    try {
+      url = new URL(databaseUrl);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a URL', 'postgres://user@127.0.0.1:5432/ohc');
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError('DATABASE_URL', `scheme "${url.protocol}" is not postgres:`, 'postgres://user@127.0.0.1:5432/ohc');
+    }
+  }
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `"${env.LOG_LEVEL}" is not one of ${LOG_LEVELS.join(', ')}`, 'info');
+  }
+  const dataDir = path.resolve(cwd, env.OHC_DATA_DIR?.trim() || '.ohc');
+  return {
+    databaseUrl,
+    dataDir,
+    host: env.HOST?.trim() || '127.0.0.1',
+    port: int(env, 'PORT', 8080, 0, 65535, '8080'),
+    mllpPort: int(env, 'MLLP_PORT', 2575, 0, 65535, '2575'),
+    dbPoolSize: int(env, 'OHC_DB_POOL_SIZE', 10, 1, 500, '10'),
+    logLevel,
+    maxMessageBytes: int(env, 'OHC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024, '16777216'),
+    mllpIdleTimeoutMs: int(env, 'OHC_MLLP_IDLE_TIMEOUT_MS', 120_000, 1000, 86_400_000, '120000'),
+    ingestWorkers: int(env, 'OHC_INGEST_WORKERS', 2, 1, 64, '2'),
+    snapshotMaxRemovalShare: share(env, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE', 0.2, '0.2'),
+  };
+}
