@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import type { CliContext } from './context.ts';
 import { registerOrgs } from './commands/orgs.ts';
 import { registerServe } from './commands/serve.ts';
+import { registerFeeds } from './commands/feeds.ts';
+import { registerToken } from './commands/token.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ohc')
@@ -13,6 +15,8 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.out(s), writeErr: (s) => ctx.err(s) });
   registerOrgs(program, ctx);
   registerServe(program, ctx);
+  registerFeeds(program, ctx);
+  registerToken(program, ctx);
   for (const c of program.commands) inherit(c);
   return program;
 

@@ -22,6 +22,8 @@ export interface Config {
   ingestWorkers: number;
   /** A snapshot extract that would remove more than this share of a feed's rows needs confirmation. */
   snapshotMaxRemovalShare: number;
+  /** TLS for the MLLP listener: both files, or neither. */
+  mllpTls: { certFile: string; keyFile: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -48,6 +50,15 @@ function share(env: Env, name: string, fallback: number, example: string): numbe
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `"${raw}" is not a share between 0 and 1`, example);
   return n;
+}
+
+function tlsFiles(env: Env, cwd: string): Config['mllpTls'] {
+  const cert = env.OHC_MLLP_TLS_CERT?.trim();
+  const key = env.OHC_MLLP_TLS_KEY?.trim();
+  if (!cert && !key) return null;
+  if (!cert) throw new ConfigError('OHC_MLLP_TLS_CERT', 'is needed when OHC_MLLP_TLS_KEY is set', '/etc/ohc/mllp.crt');
+  if (!key) throw new ConfigError('OHC_MLLP_TLS_KEY', 'is needed when OHC_MLLP_TLS_CERT is set', '/etc/ohc/mllp.key');
+  return { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key) };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -82,5 +93,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     mllpIdleTimeoutMs: int(env, 'OHC_MLLP_IDLE_TIMEOUT_MS', 120_000, 1000, 86_400_000, '120000'),
     ingestWorkers: int(env, 'OHC_INGEST_WORKERS', 2, 1, 64, '2'),
     snapshotMaxRemovalShare: share(env, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE', 0.2, '0.2'),
+    mllpTls: tlsFiles(env, cwd),
   };
 }

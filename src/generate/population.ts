@@ -7,7 +7,7 @@
 import { createRng, cumulative, type Rng } from './random.ts';
 import { FAMILY_NAMES, GIVEN_NAMES, cohortOf, rankWeights } from './names.ts';
 import { TOWNS, TOWN_WEIGHTS, addressIn, dramaPhone, type Address, type Town } from './places.ts';
-import { dayParts, isoDay } from './dates.ts';
+import { dayParts } from './dates.ts';
 import { makeHistory, type History, type Sex } from './clinical.ts';
 import type { GpPractice } from './partners.ts';
 import { testRangeCapacity, testRangeNhsNumber } from '../nhs/nhsNumber.ts';
@@ -84,13 +84,13 @@ export function makePerson(seed: string, index: number, asOfDay: number, practic
   const practice = practiceFor(rng, town, practices);
   const gpRegisteredDay = Math.max(birthDay + rng.int(3, 40), asOfDay - rng.int(30, 365 * 25));
   const history = makeHistory(rng, birthDay, age, sex, asOfDay);
-  const title = age < 16 ? (sex === 'male' ? 'Master' : '') : sex === 'male' ? 'Mr' : sex === 'female' ? rng.pick(['Mrs', 'Ms', 'Miss']) : 'Mx';
+  const title = age < 16 ? '' : sex === 'male' ? 'Mr' : sex === 'female' ? rng.pick(['Mrs', 'Ms', 'Miss']) : 'Mx';
   return {
     index,
     key: `P${String(index + 1).padStart(7, '0')}`,
     nhsNumber: index < testRangeCapacity() ? testRangeNhsNumber(index) : null,
     sex,
-    title: title === 'Master' ? '' : title,
+    title,
     family,
     given,
     birthDay,
@@ -112,5 +112,3 @@ export function previousAddress(rng: Rng, person: Person): Address {
   if (a.line1 === person.address.line1) a = { ...a, line1: `${a.line1.split(' ')[0] ?? '1'}A ${a.line1.split(' ').slice(1).join(' ')}` };
   return a;
 }
-
-export { isoDay };

@@ -1,20 +1,29 @@
 /**
- * Starts the running system on one database: HTTP listener (and, as capabilities land, the MLLP
- * listener and ingest workers), plus — on the embedded database — the control socket through which
- * other `ohc` commands reach the database this process owns.
+ * Starts the running system on one database: the HTTP listener, the MLLP listener, the inbox
+ * workers and — on the embedded database — the control socket through which other `ohc` commands
+ * reach the database this process owns.
  */
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../store/db.ts';
 import { buildHttpServer } from '../http/server.ts';
+import { ingestRoutes } from '../http/ingestRoutes.ts';
 import { startControlServer } from '../cli/control.ts';
 import type { CliContext } from '../cli/context.ts';
+import { startMllpListener } from '../mllp/listener.ts';
+import { receiveHl7Message } from '../ingest/receive/hl7v2.ts';
+import { startWorkers } from '../ingest/worker.ts';
+import { mapStored } from '../ingest/mapStored.ts';
+import { categoriseResource } from '../access/policy/index.ts';
 
 export interface RunningSystem {
   http: FastifyInstance;
-  /** The port actually bound (PORT=0 picks a free one). */
+  /** The ports actually bound (0 in the config picks a free one). */
   httpPort: number;
+  mllpPort: number;
+  /** Resolves when the workers next find the inbox empty. */
+  drained(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -26,15 +35,36 @@ export interface StartOptions {
   /** Runs a forwarded command line; supplied by the CLI to avoid a dependency cycle. */
   runForwarded?: (ctx: CliContext, argv: string[]) => Promise<number>;
   now?: () => Date;
+  /** Tests run without workers to look at the inbox as stored. */
+  workers?: number;
+  log?: (line: string) => void;
 }
 
 export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const { config, database } = opts;
   const now = opts.now ?? (() => new Date());
-  const http = await buildHttpServer({ database, config, now });
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const onError = (err: unknown) => log(`error: ${err instanceof Error ? err.message : String(err)}`);
+
+  const workers = startWorkers({
+    db: database.db, mapStored, now,
+    categorise: (r) => categoriseResource(r as never),
+  }, opts.workers ?? config.ingestWorkers, onError);
+  const hooks = { stored: () => workers.wake() };
+
+  const http = await buildHttpServer({ database, config, now }, [ingestRoutes(hooks)]);
   await http.listen({ port: config.port, host: config.host });
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.port;
+
+  const mllp = await startMllpListener({
+    port: config.mllpPort, host: config.host, maxMessageBytes: config.maxMessageBytes, idleTimeoutMs: config.mllpIdleTimeoutMs,
+    ...(config.mllpTls ? { tls: config.mllpTls } : {}), onError,
+  }, async (text) => {
+    const r = await receiveHl7Message(database.db, text, now());
+    if (r.stored) workers.wake();
+    return r.ack;
+  });
 
   let control: { close(): Promise<void> } | null = null;
   if (opts.lock && opts.runForwarded) {
@@ -47,11 +77,13 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   }
 
   return {
-    http,
-    httpPort,
+    http, httpPort, mllpPort: mllp.port,
+    drained: () => workers.drained(),
     async stop() {
       await control?.close();
+      await mllp.close();
       await http.close();
+      await workers.stop();
     },
   };
 }

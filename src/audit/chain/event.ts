@@ -202,20 +202,15 @@ export function auditEventFromStored(row: {
   prevHash: string;
   hash: string;
 }): AuditEvent {
-  const actor: AuditActor = { kind: row.actor.kind as ActorKind, id: row.actor.id };
+  // Built in canonical key order (see chainNext) so verifying it skips the key sort.
+  const actor: Record<string, unknown> = { id: row.actor.id, kind: row.actor.kind };
   if (row.actor.organisationOds != null) actor.organisationOds = row.actor.organisationOds;
   if (row.actor.role != null) actor.role = row.actor.role;
-  const event: AuditEvent = {
-    seq: typeof row.seq === 'number' ? row.seq : Number(row.seq),
-    time: row.time,
-    actor,
-    action: row.action as AuditAction,
-    outcome: row.outcome as AuditOutcome,
-    details: row.details,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  };
+  const event: Record<string, unknown> = { action: row.action, actor, details: row.details, hash: row.hash, outcome: row.outcome };
   if (row.personId != null) event.personId = row.personId;
-  if (row.purpose != null) event.purpose = row.purpose as AuditPurpose;
-  return event;
+  event.prevHash = row.prevHash;
+  if (row.purpose != null) event.purpose = row.purpose;
+  event.seq = typeof row.seq === 'number' ? row.seq : Number(row.seq);
+  event.time = row.time;
+  return event as unknown as AuditEvent;
 }

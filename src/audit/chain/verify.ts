@@ -278,7 +278,7 @@ export class ChainVerifier {
     }
     if (p.shiftDown > 0) {
       const d = p.shiftDown;
-      this.fail(p.seq, 'deleted', `${d === 1 ? 'an event' : `${d} events`} before event ${p.seq + d} were removed and later events renumbered`);
+      this.fail(p.seq, 'deleted', `${d === 1 ? 'an event' : `${d} events`} before event ${p.seq + d} ${d === 1 ? 'was' : 'were'} removed and later events renumbered`);
       return;
     }
     if (p.shiftUp > 0) {

@@ -11,7 +11,7 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .action(async () => {
       const { database, release, lock } = await openOwnDatabase(ctx.config, 'serve', { waitMs: 0 });
       const system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
-      ctx.err(`One Health and Care is listening on http://${ctx.config.host}:${system.httpPort} (${database.engine})\n`);
+      ctx.err(`One Health and Care is listening on http://${ctx.config.host}:${system.httpPort} and MLLP port ${system.mllpPort} (${database.engine} database)\n`);
       await waitForStop();
       await system.stop();
       await database.close();

@@ -12,6 +12,8 @@ import { formatHl7Timestamp } from './datetime.ts';
 import { STANDARD_ENCODING, type Hl7Encoding, type Hl7Field, type Hl7Message, type Hl7Segment } from './model.ts';
 import { readEncoding } from './parse.ts';
 
+const KNOWN_SEGMENT = /^(EVN|PID|PD1|PV1|PV2|NK1|OBR|OBX|ORC|NTE|MSA|ERR|TXA|MRG|AL1|DG1|PR1|IN1|GT1|SPM|TQ1|QRD|QPD|QAK|RGS|SCH|BHS|BTS|FHS|FTS|MSH|Z[A-Z0-9]{2})[|^~\\&]/;
+
 /** Header fields of the original message as wire text in `encoding` (each may be absent). */
 export interface AckHeaderInfo {
   encoding: Hl7Encoding;
@@ -93,9 +95,13 @@ export function sniffHeader(text: string): AckHeaderInfo {
   const start = src.indexOf('MSH');
   if (start < 0 || start + 3 >= src.length) return { encoding: STANDARD_ENCODING };
   const rest = src.slice(start);
-  const lineEnd = rest.search(/[\r\n]/);
-  const line = lineEnd < 0 ? rest : rest.slice(0, lineEnd);
-  const sep = line[3] as string | undefined;
+  const lines = rest.split(/\r\n|\r|\n/);
+  let line = lines[0] ?? '';
+  if (!readEncoding(line).ok) {
+    // A header broken by stray line breaks (copied from a PDF): rejoin until the next real segment.
+    for (let i = 1; i < lines.length && !KNOWN_SEGMENT.test(lines[i] ?? ''); i++) line += lines[i] ?? '';
+  }
+  const sep: string | undefined = line[3];
   if (sep === undefined || /[A-Za-z0-9\s]/.test(sep)) return { encoding: STANDARD_ENCODING };
   const parts = line.split(sep);
   const enc = readEncoding(line);

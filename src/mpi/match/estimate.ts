@@ -6,8 +6,8 @@
  * teach nothing true about matches). The priors act as pseudo-counts so that small files give
  * sensible values. Deterministic: randomness is injected and every sum runs in a fixed order.
  */
-import { compareRecords, FIELD_INDEX, FIELD_LEVELS, FIELDS, type Field } from './comparison.ts';
-import { defaultParameters, type MatchParameters } from './parameters.ts';
+import { compareRecords, FIELD_LEVELS, FIELDS, type Field } from './comparison.ts';
+import { defaultParameters, Scorer, type MatchParameters } from './parameters.ts';
 import { prepareRecord, type PreparedRecord, type SourceRecordInput } from './sourceRecord.ts';
 
 export interface EstimateOptions {
@@ -22,6 +22,8 @@ export interface EstimateOptions {
   /** Blocks larger than this are skipped when making training pairs. */
   maxBlockSize?: number;
 }
+
+const LIKELY_MATCH_BITS = 10;
 
 interface Pattern {
   levels: Int8Array;
@@ -39,7 +41,6 @@ const PASSES: TrainingPass[] = [
     key: (r) => (r.family && r.given[0] ? `n${r.family.code}:${r.given[0].code}` : null),
     excluded: ['family', 'given'],
   },
-  { key: (r) => (r.postcode ? `p${r.postcode.unit}` : null), excluded: ['postcode', 'address', 'phone'] },
 ];
 
 function patternsOf(pairs: Iterable<[PreparedRecord, PreparedRecord]>): Pattern[] {
@@ -91,7 +92,9 @@ export function estimateParameters(inputs: readonly (SourceRecordInput | Prepare
   const result: MatchParameters = structuredClone(prior);
   if (n < 2) return result;
 
-  // u from random pairs.
+  // u from random pairs. In a small file a random pair is the same person often enough to bias u
+  // (1 in a few thousand), so pairs the prior already calls a clear match are left out.
+  const priorScorer = new Scorer(prior);
   const randomPairs = Math.min(options.randomPairs ?? 200_000, (n * (n - 1)) / 2);
   const uCounts = FIELDS.map((f) => new Array<number>(FIELD_LEVELS[f].length).fill(0));
   const uTotals = new Array<number>(FIELDS.length).fill(0);
@@ -100,6 +103,7 @@ export function estimateParameters(inputs: readonly (SourceRecordInput | Prepare
     let j = Math.floor(options.random() * (n - 1));
     if (j >= i) j++;
     const v = compareRecords(records[i]!, records[j]!);
+    if (priorScorer.score(v) > LIKELY_MATCH_BITS) continue;
     v.levels.forEach((l, f) => {
       if (l >= 0) {
         uCounts[f]![l]!++;
@@ -170,6 +174,3 @@ export function estimateParameters(inputs: readonly (SourceRecordInput | Prepare
   result.estimatedFrom = { records: n, candidatePairs, randomPairs, iterations };
   return result;
 }
-
-/** The index of a field in comparison vectors (re-exported for callers that read parameters). */
-export const fieldIndex = FIELD_INDEX;

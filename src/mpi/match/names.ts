@@ -67,13 +67,16 @@ export function prepareName(raw: string | undefined): PreparedName | null {
 
 const FUZZY_HIGH = 0.92;
 const FUZZY_LOW = 0.82;
+// NYSIIS folds some unrelated names together (John and James both give JAN); a phonetic
+// agreement counts only when the spellings are also somewhat alike.
+const PHONETIC_FLOOR = 0.7;
 
 /** Family-name level of two prepared names (both present). */
 export function compareFamily(a: PreparedName, b: PreparedName): FamilyLevel {
   if (a.key === b.key) return 'exact';
   const jw = jaroWinkler(a.key, b.key);
   if (jw >= FUZZY_HIGH) return 'fuzzy-high';
-  if (a.code !== '' && a.code === b.code) return 'phonetic';
+  if (a.code !== '' && a.code === b.code && jw >= PHONETIC_FLOOR) return 'phonetic';
   // Double-barrelled or changed on marriage: one word in common (of at least three letters).
   if ((a.parts.length > 1 || b.parts.length > 1) && a.parts.some((p) => p.length >= 3 && b.parts.includes(p))) return 'part';
   if (jw >= FUZZY_LOW) return 'fuzzy-low';
@@ -89,7 +92,7 @@ export function compareGiven(a: PreparedName[], b: PreparedName[]): GivenLevel {
   if (areNicknames(fa.key, fb.key)) return 'nickname';
   const jw = jaroWinkler(fa.key, fb.key);
   if (jw >= FUZZY_HIGH) return 'fuzzy-high';
-  if (fa.code !== '' && fa.code === fb.code) return 'phonetic';
+  if (fa.code !== '' && fa.code === fb.code && jw >= PHONETIC_FLOOR) return 'phonetic';
   // Known by a middle name in one source: any given name of one equals any of the other.
   if (a.some((x) => b.some((y) => x.key === y.key && x.key.length > 1))) return 'middle-name';
   if ((fa.key.length === 1 || fb.key.length === 1) && fa.key[0] === fb.key[0]) return 'initial';

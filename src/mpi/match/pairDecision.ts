@@ -27,8 +27,8 @@ export interface MatchPolicy {
 }
 
 export const DEFAULT_POLICY: MatchPolicy = {
-  linkThreshold: 24,
-  reviewThreshold: 14,
+  linkThreshold: 21,
+  reviewThreshold: 13,
   givenNameGuard: true,
   birthDateGuard: true,
   maxBlockSize: 1000,

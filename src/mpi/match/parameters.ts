@@ -67,6 +67,8 @@ export interface FieldEvidence {
   weight: number;
 }
 
+const HOUSEHOLD_FIELDS: boolean[] = FIELDS.map((f) => f === 'postcode' || f === 'address' || f === 'phone');
+
 /** Precomputed log2(m/u) per field and level; scoring a vector is then a few additions. */
 export class Scorer {
   readonly parameters: MatchParameters;
@@ -86,16 +88,25 @@ export class Scorer {
     return level < 0 ? 0 : (this.weights[fieldIndex]?.[level] ?? 0);
   }
 
-  /** Sum of the field weights (log2 Bayes factor), optionally leaving one field out. */
+  /**
+   * Sum of the field weights (log2 Bayes factor), optionally leaving one field out.
+   * Postcode, address and telephone are one piece of evidence, not three: everyone in a
+   * household shares them, so adding their agreements would make any two members of a family
+   * look like one person. Of their agreeing weights only the largest counts; disagreements add.
+   */
   score(vector: ComparisonVector, skipField = -1): number {
     let s = 0;
+    let household = 0;
     const levels = vector.levels;
     for (let i = 0; i < levels.length; i++) {
       if (i === skipField) continue;
       const l = levels[i] ?? -1;
-      if (l >= 0) s += this.weights[i]?.[l] ?? 0;
+      if (l < 0) continue;
+      const w = this.weights[i]?.[l] ?? 0;
+      if (HOUSEHOLD_FIELDS[i] === true && w > 0) household = Math.max(household, w);
+      else s += w;
     }
-    return s;
+    return s + household;
   }
 
   /** Probability of the same person given the score and the prior lambda. */

@@ -4,7 +4,9 @@
  */
 import type { CodeableConcept, Coding, Reference } from 'fhir/r4';
 import type { DataQualityWarning, IngestError } from '../../sourceAction.ts';
-import { parseHl7DateTime, repetitions, segment, type Hl7Message, type Hl7Segment, type Hl7Value } from '../../../formats/hl7v2/index.ts';
+import { parseHl7DateTime, repetitions, segment, type Hl7DateTime, type Hl7Message, type Hl7Segment, type Hl7Value } from '../../../formats/hl7v2/index.ts';
+
+export type ValidDateTime = Extract<Hl7DateTime, { ok: true }>;
 
 export interface MapContext {
   feedId: string;
@@ -112,7 +114,7 @@ export function sourceVersion(m: Mapping): string {
 }
 
 /** A date/time in a non-key field: kept when valid, a data-quality warning otherwise. */
-export function optionalDateTime(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number, label: string): ReturnType<typeof parseHl7DateTime> | undefined {
+export function optionalDateTime(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number, label: string): ValidDateTime | undefined {
   const raw = val(m, seg, fieldNo);
   if (raw === undefined) return undefined;
   const t = parseHl7DateTime(raw);

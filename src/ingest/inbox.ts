@@ -1,0 +1,45 @@
+/**
+ * The durable inbox. A message is stored here before it is acknowledged; workers then claim
+ * pending rows with FOR UPDATE SKIP LOCKED, so several workers (and several processes on
+ * PostgreSQL) share the work without two ever taking the same row. Storing is idempotent on
+ * (feed, message id): the same message twice is stored once.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { InboxKind, InboxTable, Tables } from '../store/tables.ts';
+
+export interface InboxItem { feedId: string; messageId: string; kind: InboxKind; content: string; units: number; held?: boolean }
+
+/** Returns true when stored now, false when this message was already stored (a replay). */
+export async function storeInInbox(db: Kysely<Tables>, item: InboxItem, at: Date): Promise<boolean> {
+  const r = await db.insertInto('inbox').values({
+    feed_id: item.feedId, message_id: item.messageId, kind: item.kind, content: item.content, units: item.units,
+    received_at: at, status: item.held ? 'held' : 'pending',
+  }).onConflict((oc) => oc.columns(['feed_id', 'message_id']).doNothing()).returning('id').executeTakeFirst();
+  return r !== undefined;
+}
+
+export type ClaimedRow = Selectable<InboxTable>;
+
+/** Claims up to `limit` pending rows, oldest first, inside the caller's transaction. */
+export async function claimPending(trx: Kysely<Tables>, limit: number): Promise<ClaimedRow[]> {
+  const r = await sql<ClaimedRow>`
+    select * from inbox where status = 'pending' order by id limit ${limit} for update skip locked`.execute(trx);
+  return r.rows;
+}
+
+export async function markProcessed(trx: Kysely<Tables>, ids: number[], status: 'done' | 'failed', at: Date, error?: string): Promise<void> {
+  if (ids.length === 0) return;
+  await trx.updateTable('inbox').set((eb) => ({ status, processed_at: at, attempts: eb('attempts', '+', 1), last_error: error ?? null }))
+    .where('id', 'in', ids).execute();
+}
+
+export async function pendingCount(db: Kysely<Tables>): Promise<number> {
+  const r = await db.selectFrom('inbox').select(sql<number>`count(*)::int8`.as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+/** Releases a held snapshot (its removals were confirmed by an operator). */
+export async function releaseHeld(db: Kysely<Tables>, feedId: string): Promise<number> {
+  const r = await db.updateTable('inbox').set({ status: 'pending' }).where('feed_id', '=', feedId).where('status', '=', 'held').executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

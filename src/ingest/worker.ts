@@ -1,0 +1,140 @@
+/**
+ * Inbox workers. Each batch is one transaction: claim pending rows (SKIP LOCKED), map and apply
+ * each, mark it done, bump the feed counters — all committed together. A crash at any moment
+ * rolls the whole batch back to pending, so nothing acknowledged is lost and nothing is applied
+ * twice. A row that fails is rolled back to its savepoint, dead-lettered with the reason and
+ * marked failed; the rest of the batch goes on.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Tables } from '../store/tables.ts';
+import { transaction } from '../store/db.ts';
+import { claimPending, markProcessed, type ClaimedRow } from './inbox.ts';
+import { bumpFeedCounters, getFeed, type Feed } from './feeds.ts';
+import { addDeadLetter } from './deadLetters.ts';
+import { applyActions, type ApplyOutcome } from './apply.ts';
+import type { IngestError, SourceAction } from './sourceAction.ts';
+
+/** Turns a stored inbox row back into actions (mapping is pure, so re-mapping is safe). */
+export type MapStored = (row: ClaimedRow, feed: Feed, trx: Kysely<Tables>) => Promise<{ actions: SourceAction[]; errors: Array<{ content: string; error: IngestError }> }>;
+
+export interface WorkerDeps {
+  db: Kysely<Tables>;
+  mapStored: MapStored;
+  now: () => Date;
+  categorise?: (resource: Record<string, unknown>) => string[];
+  /** Told of every link change, for the audit log. */
+  onBatch?: (trx: Kysely<Tables>, outcomes: Array<{ row: ClaimedRow; outcome: ApplyOutcome }>) => Promise<void>;
+  batchSize?: number;
+}
+
+export interface BatchResult { claimed: number; done: number; failed: number }
+
+export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
+  const batchSize = deps.batchSize ?? 50;
+  return transaction(deps.db, async (trx) => {
+    const rows = await claimPending(trx, batchSize);
+    if (rows.length === 0) return { claimed: 0, done: 0, failed: 0 };
+    const now = deps.now();
+    const feeds = new Map<string, Feed>();
+    const counters = new Map<string, { accepted: number; rejected: number; success: boolean }>();
+    const outcomes: Array<{ row: ClaimedRow; outcome: ApplyOutcome }> = [];
+    const done: number[] = [];
+    let failed = 0;
+    for (const row of rows) {
+      let feed = feeds.get(row.feed_id);
+      if (!feed) {
+        feed = (await getFeed(trx, row.feed_id)) ?? undefined;
+        if (!feed) throw new Error(`inbox row ${row.id} names feed ${row.feed_id}, which does not exist`);
+        feeds.set(row.feed_id, feed);
+      }
+      const c = counters.get(feed.id) ?? { accepted: 0, rejected: 0, success: false };
+      counters.set(feed.id, c);
+      await sql`savepoint row_work`.execute(trx);
+      try {
+        const mapped = await deps.mapStored(row, feed, trx);
+        const outcome = await applyActions(trx, mapped.actions, { feed, receivedAt: row.received_at, arrival: row.id, ...(deps.categorise ? { categorise: deps.categorise } : {}) });
+        for (const e of mapped.errors) await addDeadLetter(trx, feed.id, deadLetterKind(row), e.content, e.error, now);
+        await sql`release savepoint row_work`.execute(trx);
+        outcomes.push({ row, outcome });
+        done.push(row.id);
+        c.accepted += Math.max(0, row.units - mapped.errors.length);
+        c.rejected += mapped.errors.length;
+        c.success = true;
+      } catch (err) {
+        await sql`rollback to savepoint row_work`.execute(trx);
+        const message = err instanceof Error ? err.message : String(err);
+        await addDeadLetter(trx, feed.id, deadLetterKind(row), row.content, {
+          code: 'processing-failed', message: `stored message could not be applied: ${message}`, where: {},
+        }, now);
+        await markProcessed(trx, [row.id], 'failed', now, message);
+        c.rejected += row.units;
+        failed++;
+      }
+    }
+    await markProcessed(trx, done, 'done', now);
+    for (const [feedId, c] of counters) await bumpFeedCounters(trx, feedId, c, c.success ? now : null);
+    if (deps.onBatch) await deps.onBatch(trx, outcomes);
+    return { claimed: rows.length, done: done.length, failed };
+  });
+}
+
+function deadLetterKind(row: ClaimedRow): 'hl7v2' | 'fhir-bundle' | 'csv-row' {
+  if (row.kind === 'hl7v2') return 'hl7v2';
+  if (row.kind === 'fhir-bundle') return 'fhir-bundle';
+  return 'csv-row';
+}
+
+/**
+ * Runs `count` workers until stopped. Workers sleep when the inbox is empty and are woken at
+ * once by `wake()` when something is stored.
+ */
+export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unknown) => void): { wake(): void; stop(): Promise<void>; drained(): Promise<void> } {
+  let stopping = false;
+  let wakers: Array<() => void> = [];
+  let idleWaiters: Array<() => void> = [];
+  let busy = 0;
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      wakers = wakers.filter((w) => w !== done);
+      resolve();
+    }
+    wakers.push(done);
+  });
+  const loop = async () => {
+    while (!stopping) {
+      busy++;
+      let r: BatchResult = { claimed: 0, done: 0, failed: 0 };
+      try {
+        r = await processBatch(deps);
+      } catch (err) {
+        onError(err);
+      } finally {
+        busy--;
+      }
+      if (r.claimed === 0) {
+        if (busy === 0) {
+          const w = idleWaiters;
+          idleWaiters = [];
+          w.forEach((f) => f());
+        }
+        await sleep(500);
+      }
+    }
+  };
+  const loops = Array.from({ length: count }, () => loop());
+  return {
+    wake: () => wakers.slice().forEach((w) => w()),
+    async stop() {
+      stopping = true;
+      wakers.slice().forEach((w) => w());
+      await Promise.all(loops);
+    },
+    /** Resolves the next time every worker found the inbox empty. */
+    drained: () => new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      wakers.slice().forEach((w) => w());
+    }),
+  };
+}
