@@ -21,7 +21,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** Opens the database this process may own: PostgreSQL, or the embedded folder under its lock. */
-export async function openOwnDatabase(config: Config, command: string, opts: { waitMs?: number } = {}): Promise<{ database: Database; release: () => void; lock?: { update: (i: { controlSocket?: string }) => void } }> {
+export async function openOwnDatabase(config: Config, command: string, opts: { waitMs?: number } = {}): Promise<{ database: Database; release: () => void; lock?: { update: (i: { controlSocket?: string; httpUrl?: string; mllpPort?: number }) => void } }> {
   if (config.databaseUrl) {
     return { database: await openMigrated(() => openPostgres({ url: config.databaseUrl!, poolSize: config.dbPoolSize })), release: () => undefined };
   }

@@ -5,6 +5,7 @@ import { registerOrgs } from './commands/orgs.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerFeeds } from './commands/feeds.ts';
 import { registerToken } from './commands/token.ts';
+import { registerCountyCommands } from './commands/county.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ohc')
@@ -17,6 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServe(program, ctx);
   registerFeeds(program, ctx);
   registerToken(program, ctx);
+  registerCountyCommands(program, ctx);
   for (const c of program.commands) inherit(c);
   return program;
 

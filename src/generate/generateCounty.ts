@@ -8,6 +8,7 @@
  *   outDir/truth.csv    feed_id,local_id,person_key   every source record and the real person it is
  *   outDir/faults.csv   feed_id,local_id,fault,detail every injected fault
  *   outDir/feeds.json   [{ id, organisation, name, kind, format }]
+ *   outDir/organisations.json   every partner with its governance contacts and agreement dates
  *
  * A new file every 500 persons of a feed. Same seed, asOf and options give byte-identical output.
  * Persons beyond the ~909,000 valid test-range NHS numbers have no NHS number anywhere.
@@ -87,7 +88,7 @@ async function prepareOutDir(outDir: string): Promise<void> {
   for (const f of previous) {
     if (typeof f.id === 'string' && /^[a-z0-9-]+$/.test(f.id)) await rm(join(outDir, f.id), { recursive: true, force: true });
   }
-  for (const name of ['truth.csv', 'faults.csv', 'feeds.json']) await rm(join(outDir, name), { force: true });
+  for (const name of ['truth.csv', 'faults.csv', 'feeds.json', 'organisations.json']) await rm(join(outDir, name), { force: true });
 }
 
 export async function generateCounty(opts: GenerateOptions): Promise<GenerateSummary> {
@@ -250,8 +251,11 @@ export async function generateCounty(opts: GenerateOptions): Promise<GenerateSum
   await faultSink.close();
   const feedsJson = `${JSON.stringify(feeds satisfies FeedSpec[], null, 2)}\n`;
   await writeFile(join(opts.outDir, 'feeds.json'), feedsJson);
-  totalFiles += 3;
-  totalBytes += truth.bytes + faultSink.bytes + Buffer.byteLength(feedsJson);
+  // The partners in full (governance contacts, agreement dates), so a loader can register them.
+  const orgsJson = `${JSON.stringify(countyPartners({ persons: opts.persons }), null, 2)}\n`;
+  await writeFile(join(opts.outDir, 'organisations.json'), orgsJson);
+  totalFiles += 4;
+  totalBytes += truth.bytes + faultSink.bytes + Buffer.byteLength(feedsJson) + Buffer.byteLength(orgsJson);
 
   const byFeed: Record<string, FeedSummary> = {};
   for (const [id, c] of counters) byFeed[id] = c;

@@ -16,7 +16,7 @@ describe('partners', () => {
       expect(p.caldicottGuardian).toMatch(/^Dr /);
       expect(p.accessToRecordsEmail).toMatch(/@nhs\.example$/);
       expect(p.isaFrom).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      if (p.kind === 'primary-care') { expect(p.odsCode).toMatch(/^Y9\d{4}$/); expect(p.name).toContain('(synthetic)'); }
+      if (p.kind === 'gp-practice') { expect(p.odsCode).toMatch(/^Y9\d{4}$/); expect(p.name).toContain('(synthetic)'); }
     }
     expect(countyPartners({ persons: 14_000 })).toEqual(partners);
   });

@@ -8,7 +8,8 @@ import { createRng } from './random.ts';
 import { FAMILY_NAMES, GIVEN_NAMES } from './names.ts';
 import { TOWNS, streetName, type Town } from './places.ts';
 
-export type PartnerKind = 'primary-care' | 'acute' | 'community-and-mental-health' | 'mental-health' | 'ambulance' | 'social-care' | 'continuing-healthcare';
+/** The registry's organisation kinds (src/registry/organisation.ts). */
+export type PartnerKind = 'gp-practice' | 'acute' | 'community' | 'mental-health' | 'ambulance' | 'social-care' | 'chc';
 
 export interface CountyPartner {
   odsCode: string;
@@ -53,12 +54,12 @@ export const ACUTE_SOUTH = 'RTG';
 const FIXED: readonly FixedPartner[] = [
   { odsCode: 'RJE', name: 'University Hospitals of North Midlands NHS Trust', kind: 'acute', feedId: 'rje-pas', format: 'hl7v2', syntheticCode: false },
   { odsCode: 'RTG', name: 'University Hospitals of Derby and Burton NHS Foundation Trust', kind: 'acute', feedId: 'rtg-pas', format: 'hl7v2', syntheticCode: false },
-  { odsCode: 'RRE', name: 'Midlands Partnership University NHS Foundation Trust', kind: 'community-and-mental-health', feedId: 'rre-fhir', format: 'fhir', syntheticCode: false },
+  { odsCode: 'RRE', name: 'Midlands Partnership University NHS Foundation Trust', kind: 'community', feedId: 'rre-fhir', format: 'fhir', syntheticCode: false },
   { odsCode: 'RLY', name: 'North Staffordshire Combined Healthcare NHS Trust', kind: 'mental-health', feedId: 'rly-fhir', format: 'fhir', syntheticCode: false },
   { odsCode: 'RYA', name: 'West Midlands Ambulance Service University NHS Foundation Trust', kind: 'ambulance', feedId: 'rya-epr', format: 'fhir', syntheticCode: false },
   { odsCode: 'SYNSTF', name: 'Staffordshire County Council Adult and Children\'s Social Care (synthetic code)', kind: 'social-care', feedId: 'staffs-sc', format: 'csv', syntheticCode: true },
   { odsCode: 'SYNSOT', name: 'Stoke-on-Trent City Council Social Care (synthetic code)', kind: 'social-care', feedId: 'stoke-sc', format: 'csv', syntheticCode: true },
-  { odsCode: 'SYNCHC', name: 'Staffordshire and Stoke-on-Trent Continuing Healthcare (synthetic code)', kind: 'continuing-healthcare', feedId: 'chc', format: 'csv', syntheticCode: true },
+  { odsCode: 'SYNCHC', name: 'Staffordshire and Stoke-on-Trent Continuing Healthcare (synthetic code)', kind: 'chc', feedId: 'chc', format: 'csv', syntheticCode: true },
 ];
 
 export const FEED_IDS = {
@@ -123,7 +124,7 @@ function partnerRecord(odsCode: string, name: string, kind: PartnerKind, synthet
 export function countyPartners(opts: { persons: number }): CountyPartner[] {
   return [
     ...FIXED.map((p) => partnerRecord(p.odsCode, p.name, p.kind, p.syntheticCode)),
-    ...gpPractices(opts.persons).map((g) => partnerRecord(g.odsCode, g.name, 'primary-care', true)),
+    ...gpPractices(opts.persons).map((g) => partnerRecord(g.odsCode, g.name, 'gp-practice', true)),
   ];
 }
 
@@ -135,7 +136,7 @@ export function gpFeedId(odsCode: string): string {
 export function countyFeeds(opts: { persons: number }): FeedSpec[] {
   return [
     ...FIXED.map((p) => ({ id: p.feedId, organisation: p.odsCode, name: p.name, kind: p.kind, format: p.format })),
-    ...gpPractices(opts.persons).map((g) => ({ id: gpFeedId(g.odsCode), organisation: g.odsCode, name: g.name, kind: 'primary-care' as const, format: 'fhir' as const })),
+    ...gpPractices(opts.persons).map((g) => ({ id: gpFeedId(g.odsCode), organisation: g.odsCode, name: g.name, kind: 'gp-practice' as const, format: 'fhir' as const })),
   ];
 }
 

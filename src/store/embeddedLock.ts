@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
-export interface LockInfo { pid: number; command: string; startedAt: string; controlSocket?: string }
+export interface LockInfo { pid: number; command: string; startedAt: string; controlSocket?: string; httpUrl?: string; mllpPort?: number }
 
 export type LockResult = { acquired: true; release: () => void; update: (info: Partial<LockInfo>) => void } | { acquired: false; heldBy: LockInfo };
 

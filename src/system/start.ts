@@ -31,7 +31,7 @@ export interface StartOptions {
   config: Config;
   database: Database;
   /** Present for the embedded engine: publish the control socket and record it in the lock. */
-  lock?: { update: (info: { controlSocket?: string }) => void };
+  lock?: { update: (info: { controlSocket?: string; httpUrl?: string; mllpPort?: number }) => void };
   /** Runs a forwarded command line; supplied by the CLI to avoid a dependency cycle. */
   runForwarded?: (ctx: CliContext, argv: string[]) => Promise<number>;
   now?: () => Date;
@@ -73,7 +73,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     control = await startControlServer(socketPath, (req, io) =>
       run({ config, cwd: req.cwd, out: io.out, err: io.err, stdin: io.stdin, database: () => Promise.resolve(database), forwarded: true }, req.argv),
     );
-    opts.lock.update({ controlSocket: socketPath });
+    opts.lock.update({ controlSocket: socketPath, httpUrl: `http://127.0.0.1:${httpPort}`, mllpPort: mllp.port });
   }
 
   return {
