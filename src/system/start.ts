@@ -12,7 +12,7 @@ import { ingestRoutes } from '../http/ingestRoutes.ts';
 import { startControlServer } from '../cli/control.ts';
 import type { CliContext } from '../cli/context.ts';
 import { startMllpListener } from '../mllp/listener.ts';
-import { receiveHl7Message } from '../ingest/receive/hl7v2.ts';
+import { receiveHl7Text } from '../ingest/receive/hl7v2.ts';
 import { startWorkers } from '../ingest/worker.ts';
 import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
@@ -61,9 +61,10 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     port: config.mllpPort, host: config.host, maxMessageBytes: config.maxMessageBytes, idleTimeoutMs: config.mllpIdleTimeoutMs,
     ...(config.mllpTls ? { tls: config.mllpTls } : {}), onError,
   }, async (text) => {
-    const r = await receiveHl7Message(database.db, text, now());
-    if (r.stored) workers.wake();
-    return r.ack;
+    // One frame normally holds one message; a batch (FHS/BHS) gets one ACK per message, in order.
+    const receipts = await receiveHl7Text(database.db, text, now());
+    if (receipts.some((r) => r.stored)) workers.wake();
+    return receipts.map((r) => r.ack).join('\r');
   });
 
   let control: { close(): Promise<void> } | null = null;
