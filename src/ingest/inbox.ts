@@ -9,12 +9,21 @@ import type { InboxKind, InboxTable, Tables } from '../store/tables.ts';
 
 export interface InboxItem { feedId: string; messageId: string; kind: InboxKind; content: string; units: number; held?: boolean }
 
-/** Returns true when stored now, false when this message was already stored (a replay). */
+/**
+ * Returns true when stored now (or a held copy was released by this confirmed one), false when
+ * this message was already stored (a replay).
+ */
 export async function storeInInbox(db: Kysely<Tables>, item: InboxItem, at: Date): Promise<boolean> {
+  const status = item.held ? 'held' : 'pending';
   const r = await db.insertInto('inbox').values({
     feed_id: item.feedId, message_id: item.messageId, kind: item.kind, content: item.content, units: item.units,
-    received_at: at, status: item.held ? 'held' : 'pending',
-  }).onConflict((oc) => oc.columns(['feed_id', 'message_id']).doNothing()).returning('id').executeTakeFirst();
+    received_at: at, status,
+  }).onConflict((oc) => oc.columns(['feed_id', 'message_id'])
+    // The same extract sent again with confirmation releases what was held; anything else is a replay.
+    .doUpdateSet({ status: 'pending' })
+    .where('inbox.status', '=', 'held')
+    .where(sql<boolean>`${status} = 'pending'`))
+    .returning('id').executeTakeFirst();
   return r !== undefined;
 }
 
