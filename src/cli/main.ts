@@ -12,6 +12,7 @@ import { MigrationError } from '../store/migrate.ts';
 import { UserError, type CliContext } from './context.ts';
 import { forwardToServer } from './control.ts';
 import { buildProgram, COMMANDS_WITHOUT_DATABASE } from './program.ts';
+import { auditSettingsFromEnv, configureAudit } from '../audit/index.ts';
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -53,6 +54,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   let config: Config;
   try {
     config = loadConfig(env);
+    configureAudit(auditSettingsFromEnv(env));
   } catch (e) {
     if (e instanceof ConfigError) {
       err(`ohc: ${e.message}\n`);

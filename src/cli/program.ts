@@ -6,6 +6,12 @@ import { registerServe } from './commands/serve.ts';
 import { registerFeeds } from './commands/feeds.ts';
 import { registerToken } from './commands/token.ts';
 import { registerCountyCommands } from './commands/county.ts';
+import { registerUsers } from './commands/users.ts';
+import { registerObjection } from './commands/objection.ts';
+import { registerAudit } from './commands/audit.ts';
+import { appendAudit } from '../audit/index.ts';
+import { findUser } from '../access/index.ts';
+import type { AuditSink } from '../access/audit.ts';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('ohc')
@@ -17,8 +23,12 @@ export function buildProgram(ctx: CliContext): Command {
   registerOrgs(program, ctx);
   registerServe(program, ctx);
   registerFeeds(program, ctx);
-  registerToken(program, ctx);
+  registerToken(program, ctx, { userExists: async (db, u) => (await findUser(db, u)) !== null });
   registerCountyCommands(program, ctx);
+  const audit: AuditSink = async (trx, draft) => void (await appendAudit(trx, draft));
+  registerUsers(program, ctx, { audit, access: ctx.config.access });
+  registerObjection(program, ctx, { audit });
+  registerAudit(program, ctx);
   for (const c of program.commands) inherit(c);
   return program;
 

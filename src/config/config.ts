@@ -24,6 +24,15 @@ export interface Config {
   snapshotMaxRemovalShare: number;
   /** TLS for the MLLP listener: both files, or neither. */
   mllpTls: { certFile: string; keyFile: string } | null;
+  /** Sign-in and sessions (the access capability's options). */
+  access: {
+    mfaRequired: boolean;
+    maxFailures: number;
+    lockMinutes: number;
+    sessionIdleMinutes: number;
+    sessionAbsoluteHours: number;
+    relationshipWindowDays: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -50,6 +59,14 @@ function share(env: Env, name: string, fallback: number, example: string): numbe
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `"${raw}" is not a share between 0 and 1`, example);
   return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+  if (raw === 'false' || raw === '0' || raw === 'no') return false;
+  throw new ConfigError(name, `"${env[name]}" is not true or false`, String(fallback));
 }
 
 function tlsFiles(env: Env, cwd: string): Config['mllpTls'] {
@@ -94,5 +111,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ingestWorkers: int(env, 'OHC_INGEST_WORKERS', 2, 1, 64, '2'),
     snapshotMaxRemovalShare: share(env, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE', 0.2, '0.2'),
     mllpTls: tlsFiles(env, cwd),
+    access: {
+      mfaRequired: bool(env, 'OHC_MFA_REQUIRED', true),
+      maxFailures: int(env, 'OHC_LOCKOUT_MAX_FAILURES', 5, 1, 100, '5'),
+      lockMinutes: int(env, 'OHC_LOCKOUT_MINUTES', 15, 1, 1440, '15'),
+      sessionIdleMinutes: int(env, 'OHC_SESSION_IDLE_MINUTES', 30, 1, 1440, '30'),
+      sessionAbsoluteHours: int(env, 'OHC_SESSION_ABSOLUTE_HOURS', 12, 1, 168, '12'),
+      relationshipWindowDays: int(env, 'OHC_RELATIONSHIP_WINDOW_DAYS', 90, 1, 3650, '90'),
+    },
   };
 }

@@ -14,6 +14,7 @@ import { receiveCsv } from './receive/csv.ts';
 import { processBatch } from './worker.ts';
 import { mapStored } from './mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
+import { auditBatchLinks } from './auditLinks.ts';
 
 export interface IngestSummary { feed: string; files: number; received: number; accepted: number; rejected: number; duplicates: number; heldRemovals: number }
 
@@ -65,7 +66,7 @@ export async function ingestFiles(db: Kysely<Tables>, feed: Feed, files: string[
 export async function drainInbox(db: Kysely<Tables>, now: () => Date): Promise<number> {
   let total = 0;
   for (;;) {
-    const r = await processBatch({ db, mapStored, now, categorise: (x) => categoriseResource(x as never), batchSize: 100 });
+    const r = await processBatch({ db, mapStored, now, categorise: (x) => categoriseResource(x as never), onBatch: auditBatchLinks(now), batchSize: 100 });
     total += r.claimed;
     if (r.claimed === 0) return total;
   }

@@ -137,7 +137,252 @@ export interface ServerSecretsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
-export interface Tables {
+// ---- access: users, sessions, declared relationships, objections, restrictions (0005_access.sql) ----
+
+export type UserStatus = 'active' | 'suspended';
+
+export interface UsersTable {
+  id: Generated<string>;
+  username: string;
+  name: string;
+  organisation_ods: string;
+  role: string;
+  registration_body: string | null;
+  registration_number: string | null;
+  training_valid_until: string | null;
+  status: ColumnType<UserStatus, UserStatus | undefined, UserStatus>;
+  system_wide_ig: ColumnType<boolean, boolean | undefined, boolean>;
+  password_hash: string | null;
+  totp_secret: string | null;
+  totp_last_step: number | null;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  last_failed_at: Timestamp | null;
+  locked_until: Timestamp | null;
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  last_sign_in_at: Timestamp | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type SessionEndReason = 'signed-out' | 'idle' | 'expired' | 'user-suspended';
+
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  mfa_satisfied: boolean;
+  method: 'password' | 'oidc';
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ended_at: Timestamp | null;
+  end_reason: SessionEndReason | null;
+}
+
+export type DeclarationReviewStatus = 'pending' | 'appropriate' | 'revoked';
+
+export interface RelationshipDeclarationsTable {
+  id: Generated<number>;
+  person_id: string;
+  user_id: string;
+  organisation_ods: string;
+  reason: string;
+  detail: string;
+  declared_at: Timestamp;
+  expires_at: Timestamp;
+  review_status: ColumnType<DeclarationReviewStatus, DeclarationReviewStatus | undefined, DeclarationReviewStatus>;
+  reviewed_by: string | null;
+  reviewed_at: Timestamp | null;
+  review_note: string | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface ObjectionEventsTable {
+  id: Generated<number>;
+  nhs_number: string;
+  action: 'recorded' | 'withdrawn';
+  channel: 'pals' | 'gp';
+  by_user_id: string;
+  organisation_ods: string;
+  at: Timestamp;
+  person_id: string | null;
+}
+
+export interface ObjectionsTable {
+  nhs_number: string;
+  recorded_at: Timestamp;
+  event_id: number;
+}
+
+export interface RestrictionsTable {
+  id: Generated<number>;
+  person_id: string;
+  scope: 'whole-record' | 'entry';
+  entry_id: string | null;
+  reason: string;
+  valid_from: string;
+  valid_to: string | null;
+  recorded_by: string;
+  recorded_at: Timestamp;
+  lifted_by: string | null;
+  lifted_at: Timestamp | null;
+  lift_reason: string | null;
+}
+
+export interface AccessTables {
+  users: UsersTable;
+  sessions: SessionsTable;
+  relationship_declarations: RelationshipDeclarationsTable;
+  objection_events: ObjectionEventsTable;
+  objections: ObjectionsTable;
+  restrictions: RestrictionsTable;
+}
+
+// ---- end access ----
+
+// ---- audit: the hash-chained audit log (0004_audit.sql, owned by src/audit/) ----
+
+/** One event of the audit log (partitioned by month of `time`); append-only. */
+export interface AuditEventsTable {
+  seq: number;
+  time: Timestamp;
+  actor_kind: string;
+  actor_id: string;
+  actor_org: string | null;
+  actor_role: string | null;
+  action: string;
+  person_id: string | null;
+  purpose: string | null;
+  outcome: string;
+  details: Json<Record<string, unknown>>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The single row saying where the chain stands; appenders lock it. */
+export interface AuditChainHeadTable {
+  id: ColumnType<boolean, boolean | undefined, never>;
+  seq: number;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  kind: 'periodic' | 'purge-boundary' | 'on-demand';
+  seq: number;
+  hash: string;
+  time: Timestamp;
+  key_id: string;
+  signature: string;
+  recorded_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface AuditKeysTable {
+  key_id: string;
+  public_key_pem: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface AuditTables {
+  audit_events: AuditEventsTable;
+  audit_chain_head: AuditChainHeadTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  audit_keys: AuditKeysTable;
+}
+
+// ---- end audit ----
+
+// ---- master patient index (0006_mpi.sql, owned by src/mpi/) ----
+
+export interface MpiRecordsTable {
+  id: Generated<number>;
+  feed_id: string;
+  local_id: string;
+  prepared: Json<Record<string, unknown>>;
+  digest: ColumnType<string, string | undefined, string>;
+  gp_registration: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface MpiBlockingKeysTable {
+  key: string;
+  record_id: number;
+}
+
+export interface MpiPairsTable {
+  id: Generated<number>;
+  a: number;
+  b: number;
+  kind: 'nhs-number' | 'link' | 'review';
+  score: number;
+  /** Written as a PostgreSQL array literal, read as numbers. */
+  levels: ColumnType<number[], string, string>;
+  reason: string | null;
+}
+
+export interface MpiMustLinksTable {
+  a: number;
+  b: number;
+  how: 'manual' | 'merge';
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  created_by: string;
+}
+
+export interface MpiSeparationsTable {
+  id: Generated<number>;
+  a: ColumnType<number[], string, string>;
+  b: ColumnType<number[], string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  created_by: string;
+}
+
+export interface MpiMergesTable {
+  id: Generated<number>;
+  survivor_person: string;
+  retired_person: string;
+  survivor_records: ColumnType<number[], string, string>;
+  retired_records: ColumnType<number[], string, string>;
+  link_a: number;
+  link_b: number;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  created_by: string;
+  undone_at: Timestamp | null;
+  undone_by: string | null;
+}
+
+export interface MpiParametersTable {
+  id: Generated<number>;
+  digest: string;
+  parameters: Json<Record<string, unknown>>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface MpiLinkEventsTable {
+  id: Generated<number>;
+  feed_id: string;
+  local_id: string;
+  from_person: string | null;
+  to_person: string;
+  how: string;
+  score: number | null;
+  at: Timestamp;
+  actor: string;
+}
+
+export interface MpiTables {
+  mpi_records: MpiRecordsTable;
+  mpi_blocking_keys: MpiBlockingKeysTable;
+  mpi_pairs: MpiPairsTable;
+  mpi_must_links: MpiMustLinksTable;
+  mpi_separations: MpiSeparationsTable;
+  mpi_merges: MpiMergesTable;
+  mpi_parameters: MpiParametersTable;
+  mpi_link_events: MpiLinkEventsTable;
+}
+
+// ---- end master patient index ----
+
+export interface Tables extends AccessTables, AuditTables, MpiTables {
   server_secrets: ServerSecretsTable;
   shared_resources: SharedResourcesTable;
   schema_migrations: SchemaMigrationsTable;

@@ -16,6 +16,8 @@ import { receiveHl7Text } from '../ingest/receive/hl7v2.ts';
 import { startWorkers } from '../ingest/worker.ts';
 import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
+import { ensureAuditPartitions } from '../audit/index.ts';
+import { auditBatchLinks } from '../ingest/auditLinks.ts';
 
 export interface RunningSystem {
   http: FastifyInstance;
@@ -46,9 +48,15 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const onError = (err: unknown) => log(`error: ${err instanceof Error ? err.message : String(err)}`);
 
+  // Monthly audit partitions are made ahead of need, at start and then daily.
+  await ensureAuditPartitions(database.db, { now: now() });
+  const partitionTimer = setInterval(() => void ensureAuditPartitions(database.db, { now: now() }).catch(onError), 24 * 3600 * 1000);
+  partitionTimer.unref();
+
   const workers = startWorkers({
     db: database.db, mapStored, now,
     categorise: (r) => categoriseResource(r as never),
+    onBatch: auditBatchLinks(now),
   }, opts.workers ?? config.ingestWorkers, onError);
   const hooks = { stored: () => workers.wake() };
 
@@ -81,6 +89,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     http, httpPort, mllpPort: mllp.port,
     drained: () => workers.drained(),
     async stop() {
+      clearInterval(partitionTimer);
       await control?.close();
       await mllp.close();
       await http.close();

@@ -8,6 +8,8 @@ import { drainInbox, ingestFiles, listInputFiles } from '../../ingest/ingestFile
 import { releaseHeld } from '../../ingest/inbox.ts';
 import { resolveFrom } from '../main.ts';
 import { progressBar } from '../progress.ts';
+import { transaction } from '../../store/db.ts';
+import { auditChange, CLI } from '../../audit/system.ts';
 
 export function registerFeeds(program: Command, ctx: CliContext): void {
   const feeds = program.command('feeds').description('list feeds with their counters (or add one)')
@@ -29,7 +31,11 @@ export function registerFeeds(program: Command, ctx: CliContext): void {
     .action(async (o: { id: string; org: string; format: string; name?: string; sendingApplication?: string; snapshot?: boolean; json?: boolean }) => {
       const { db } = await ctx.database();
       try {
-        const f = await addFeed(db, { id: o.id, organisationOds: o.org, format: o.format, name: o.name ?? null, sendingApplication: o.sendingApplication ?? null, snapshot: o.snapshot ?? false });
+        const f = await transaction(db, async (trx) => {
+          const added = await addFeed(trx, { id: o.id, organisationOds: o.org, format: o.format, name: o.name ?? null, sendingApplication: o.sendingApplication ?? null, snapshot: o.snapshot ?? false });
+          await auditChange(trx, CLI, 'feed-changed', { change: 'added', feedId: added.id, organisationOds: added.organisationOds, format: added.format }, new Date());
+          return added;
+        });
         if (o.json) printJson(ctx, f);
         else ctx.out(`registered feed ${f.id} (${f.format}) for ${f.organisationOds}\n`);
       } catch (e) {
@@ -40,7 +46,11 @@ export function registerFeeds(program: Command, ctx: CliContext): void {
   feeds.command('confirm-removals').description('apply the held removals of a snapshot extract')
     .requiredOption('--feed <id>', 'the feed').action(async (o: { feed: string }) => {
       const { db } = await ctx.database();
-      const n = await releaseHeld(db, o.feed);
+      const n = await transaction(db, async (trx) => {
+        const released = await releaseHeld(trx, o.feed);
+        if (released > 0) await auditChange(trx, CLI, 'feed-changed', { change: 'snapshot-removals-confirmed', feedId: o.feed }, new Date());
+        return released;
+      });
       ctx.out(n > 0 ? `released ${n} held snapshot(s) of ${o.feed}\n` : `no held snapshot for ${o.feed}\n`);
     });
 
@@ -92,7 +102,9 @@ export function registerFeeds(program: Command, ctx: CliContext): void {
       const results = [];
       for (const raw of ids) {
         if (!/^\d+$/.test(raw)) throw new UserError(`"${raw}" is not a dead letter id`);
-        results.push(await replayDeadLetter(db, Number(raw), new Date()));
+        const r = await replayDeadLetter(db, Number(raw), new Date());
+        await transaction(db, (trx) => auditChange(trx, CLI, 'dead-letter-replayed', { deadLetterId: r.id, outcome: r.outcome }, new Date()));
+        results.push(r);
       }
       if (!ctx.forwarded) await drainInbox(db, () => new Date());
       if (o.json) printJson(ctx, results);

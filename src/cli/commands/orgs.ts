@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { printJson, printTable, UserError, type CliContext } from '../context.ts';
 import { addOrganisation, listOrganisations, RegistryError } from '../../registry/organisations.ts';
 import { ORGANISATION_KINDS } from '../../registry/organisation.ts';
+import { transaction } from '../../store/db.ts';
+import { auditChange, CLI } from '../../audit/system.ts';
 
 export function registerOrgs(program: Command, ctx: CliContext): void {
   const orgs = program.command('orgs').description('the partner registry: organisations that share data');
@@ -23,9 +25,13 @@ export function registerOrgs(program: Command, ctx: CliContext): void {
     .action(async (o: { ods: string; name: string; kind: string; isaFrom?: string; isaTo?: string; ico?: string; siro?: string; caldicott?: string; accessContact?: string; synthetic?: boolean; json?: boolean }) => {
       const { db } = await ctx.database();
       try {
-        const org = await addOrganisation(db, {
-          odsCode: o.ods, name: o.name, kind: o.kind, isaFrom: o.isaFrom, isaTo: o.isaTo, icoRegistration: o.ico,
-          siro: o.siro, caldicottGuardian: o.caldicott, accessToRecordsContact: o.accessContact, synthetic: o.synthetic,
+        const org = await transaction(db, async (trx) => {
+          const added = await addOrganisation(trx, {
+            odsCode: o.ods, name: o.name, kind: o.kind, isaFrom: o.isaFrom, isaTo: o.isaTo, icoRegistration: o.ico,
+            siro: o.siro, caldicottGuardian: o.caldicott, accessToRecordsContact: o.accessContact, synthetic: o.synthetic,
+          });
+          await auditChange(trx, CLI, 'organisation-changed', { change: 'added', odsCode: added.odsCode, kind: added.kind }, new Date());
+          return added;
         });
         if (o.json) printJson(ctx, org);
         else ctx.out(`registered ${org.odsCode} ${org.name} (${org.kind})\n`);

@@ -1,0 +1,66 @@
+/** Shared pieces of the benchmarks: engines to run on, fresh databases, percentiles, tables, JSON. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openMigrated, openPGlite, openPostgres, type Database, type Engine } from '../src/store/db.ts';
+
+export function benchEngines(only?: string): Engine[] {
+  const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const all: Engine[] = url ? ['postgres', 'pglite'] : ['pglite'];
+  return only ? all.filter((e) => e === only) : all;
+}
+
+/** A fresh migrated database: an on-disk PGlite folder (durability is part of the cost) or a new schema. */
+export async function freshDatabase(engine: Engine): Promise<{ database: Database; dispose(): Promise<void>; describe: string }> {
+  if (engine === 'pglite') {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ohc-bench-'));
+    const database = await openMigrated(() => openPGlite(dir));
+    return { database, describe: 'PGlite (on disk)', dispose: async () => { await database.close(); rmSync(dir, { recursive: true, force: true }); } };
+  }
+  const url = (process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL)!;
+  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query(`create schema ${schema}`);
+  const version = (await c.query<{ server_version: string }>('show server_version')).rows[0]?.server_version ?? '';
+  await c.end();
+  const database = await openMigrated(() => openPostgres({ url, schema, poolSize: 20 }));
+  return {
+    database, describe: `PostgreSQL ${version}`,
+    dispose: async () => {
+      await database.close();
+      const d = new pg.Client({ connectionString: url });
+      await d.connect();
+      await d.query(`drop schema ${schema} cascade`);
+      await d.end();
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function printTable(title: string, rows: Record<string, unknown>[]): void {
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]!);
+  const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v));
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => `| ${vals.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${title}\n${line(cols)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.map((r) => line(cols.map((c) => cell(r[c])))).join('\n')}\n`);
+}
+
+export function writeResult(name: string, result: unknown): string {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`${name}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  return file.pathname;
+}
+
+export function machine(): { node: string; cpus: number } {
+  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0 };
+}
