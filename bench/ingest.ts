@@ -4,7 +4,7 @@
  * workers have mapped, matched and stored everything — each beside the raw batched-insert rate of
  * the same rows into a plain table, measured in the same run on the same engine.
  *
- *   npm run bench -- ingest [--persons 100000] [--connections 8] [--engine postgres|pglite]
+ *   npm run bench -- ingest [--persons 100000] [--connections 16] [--engine postgres|pglite]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,7 @@ async function rawInsertRate(db: Kysely<Tables>, payloads: string[], asJson: boo
 
 export async function run(opts: { persons?: number; connections?: number; engine?: string } = {}): Promise<unknown> {
   const persons = opts.persons ?? 10_000;
-  const connections = opts.connections ?? 8;
+  const connections = opts.connections ?? 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'ohc-bench-ingest-'));
   process.stderr.write(`generating ${persons} persons …\n`);
   const summary = await generateCounty({ persons, seed: 'bench-ingest', outDir: path.join(dir, 'county'), asOf: '2025-06-30' });

@@ -37,7 +37,7 @@ export async function ingestFiles(db: Kysely<Tables>, feed: Feed, files: string[
   for (const [i, file] of files.entries()) {
     const content = readFileSync(file);
     if (feed.format === 'hl7v2') {
-      for (const r of await receiveHl7Text(db, content.toString('utf8'), opts.now(), feed)) {
+      for (const r of await receiveHl7Text(db, content.toString('utf8'), opts.now(), { asFeed: feed })) {
         s.received++;
         if (r.code === 'AA') {
           s.accepted++;

@@ -18,6 +18,7 @@ import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
+import { InboxWriter } from '../ingest/inboxWriter.ts';
 
 export interface RunningSystem {
   http: FastifyInstance;
@@ -58,7 +59,9 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     categorise: (r) => categoriseResource(r as never),
     onBatch: auditBatchLinks(now),
   }, opts.workers ?? config.ingestWorkers, onError);
-  const hooks = { stored: () => workers.wake() };
+  const writer = new InboxWriter(database.db);
+  const store = (item: Parameters<InboxWriter['store']>[0], at: Date) => writer.store(item, at);
+  const hooks = { stored: () => workers.wake(), store };
 
   const http = await buildHttpServer({ database, config, now }, [ingestRoutes(hooks)]);
   await http.listen({ port: config.port, host: config.host });
@@ -70,7 +73,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     ...(config.mllpTls ? { tls: config.mllpTls } : {}), onError,
   }, async (text) => {
     // One frame normally holds one message; a batch (FHS/BHS) gets one ACK per message, in order.
-    const receipts = await receiveHl7Text(database.db, text, now());
+    const receipts = await receiveHl7Text(database.db, text, now(), { store });
     if (receipts.some((r) => r.stored)) workers.wake();
     return receipts.map((r) => r.ack).join('\r');
   });

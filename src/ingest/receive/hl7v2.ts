@@ -12,7 +12,7 @@ import { mapHl7v2 } from '../map/hl7v2/index.ts';
 import type { IngestError } from '../sourceAction.ts';
 import { bumpFeedCounters, findHl7Feed, type Feed } from '../feeds.ts';
 import { addDeadLetter } from '../deadLetters.ts';
-import { storeInInbox } from '../inbox.ts';
+import { storeInInbox, type InboxItem } from '../inbox.ts';
 import { transaction } from '../../store/db.ts';
 
 export interface Hl7Receipt {
@@ -42,7 +42,28 @@ function answer(source: Hl7Message | AckHeaderInfo, code: AckCode, error: Ingest
  * `asFeed`: the feed the sender authenticated as (HTTP); its messages must name its own
  * organisation in MSH-4 — a feed may write only as its own organisation.
  */
-export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: Date, asFeed?: Feed): Promise<Hl7Receipt> {
+export interface Hl7ReceiveOptions {
+  /** The feed the sender authenticated as (HTTP). */
+  asFeed?: Feed | undefined;
+  /** Group commit of the inbox (the listeners share one); without it each message commits alone. */
+  store?: (item: InboxItem, at: Date) => Promise<boolean>;
+}
+
+// Feeds change rarely and every message needs its sender's feed: a short-lived cache of the
+// lookups that succeeded (an unknown sender is looked up again each time, so a feed registered
+// to fix it works at once).
+const feedCache = new Map<string, { feed: Feed; until: number }>();
+async function cachedHl7Feed(db: Kysely<Tables>, facility: string, application: string, now: number): Promise<Feed | null> {
+  const key = `${facility}\u0000${application}`;
+  const hit = feedCache.get(key);
+  if (hit && hit.until > now) return hit.feed;
+  const feed = await findHl7Feed(db, facility, application);
+  if (feed) feedCache.set(key, { feed, until: now + 5000 });
+  return feed;
+}
+
+export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: Date, opts: Hl7ReceiveOptions = {}): Promise<Hl7Receipt> {
+  const asFeed = opts.asFeed;
   const parsed = parse(text);
   if (!parsed.ok) {
     const header = sniffHeader(text);
@@ -53,7 +74,7 @@ export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: D
   const header = headerInfo(msg);
   const comp = msg.encoding.component;
   const facility = namespaceOf(header.sendingFacility, comp);
-  const feed = facility ? await findHl7Feed(db, facility, namespaceOf(header.sendingApplication, comp)) : null;
+  const feed = facility ? await cachedHl7Feed(db, facility, namespaceOf(header.sendingApplication, comp), now.getTime()) : null;
   if (asFeed && feed?.id !== asFeed.id) {
     return reject(db, asFeed.id, text, {
       code: 'sender-mismatch',
@@ -79,7 +100,8 @@ export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: D
   }
   const mapped = mapHl7v2(msg, { feedId: feed.id, odsCode: feed.organisationOds });
   if (!mapped.ok) return reject(db, feed.id, text, mapped.error, msg, now);
-  const stored = await storeInInbox(db, { feedId: feed.id, messageId: controlId, kind: 'hl7v2', content: text, units: 1 }, now);
+  const item: InboxItem = { feedId: feed.id, messageId: controlId, kind: 'hl7v2', content: text, units: 1 };
+  const stored = opts.store ? await opts.store(item, now) : await storeInInbox(db, item, now);
   return { ack: answer(msg, 'AA', undefined, now), code: 'AA', feedId: feed.id, stored };
 }
 
@@ -97,18 +119,18 @@ async function reject(db: Kysely<Tables>, feedId: string | null, text: string, e
  * A body that may be a batch (FHS/BHS … BTS/FTS) or several messages back to back: each message
  * is received on its own and the answers are returned in order.
  */
-export async function receiveHl7Text(db: Kysely<Tables>, text: string, now: Date, asFeed?: Feed): Promise<Hl7Receipt[]> {
+export async function receiveHl7Text(db: Kysely<Tables>, text: string, now: Date, opts: Hl7ReceiveOptions = {}): Promise<Hl7Receipt[]> {
   const trimmed = text.replace(/^[\s\uFEFF]+/, '');
   if (trimmed.startsWith('FHS') || trimmed.startsWith('BHS')) {
     const batch = parseBatch(trimmed);
     if (!batch.ok) return [await reject(db, null, text, batch.error, sniffHeader(text), now)];
     const out: Hl7Receipt[] = [];
-    for (const item of batch.batch.messages) out.push(await receiveHl7Message(db, item.text, now, asFeed));
+    for (const item of batch.batch.messages) out.push(await receiveHl7Message(db, item.text, now, opts));
     return out;
   }
   const starts = [...trimmed.matchAll(/(^|[\r\n])MSH/g)].map((m) => (m.index ?? 0) + (m[1] ? 1 : 0));
-  if (starts.length <= 1) return [await receiveHl7Message(db, trimmed, now, asFeed)];
+  if (starts.length <= 1) return [await receiveHl7Message(db, trimmed, now, opts)];
   const out: Hl7Receipt[] = [];
-  for (let i = 0; i < starts.length; i++) out.push(await receiveHl7Message(db, trimmed.slice(starts[i], starts[i + 1] ?? trimmed.length).trim(), now, asFeed));
+  for (let i = 0; i < starts.length; i++) out.push(await receiveHl7Message(db, trimmed.slice(starts[i], starts[i + 1] ?? trimmed.length).trim(), now, opts));
   return out;
 }
