@@ -5,9 +5,13 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
+let code;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  code = await main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`ohc: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exitCode = 1;
+  code = 1;
 }
+// Exit once output is flushed, even if a library left a handle open: a finished command must
+// never hang (and never keep the embedded database locked).
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { openMigrated, openPGlite, openPostgres, type Database } from '../store/db.ts';
 import { liveOwner, tryLock } from '../store/embeddedLock.ts';
 import { MigrationError } from '../store/migrate.ts';
+import { ListenError } from '../system/start.ts';
 import { UserError, type CliContext } from './context.ts';
 import { forwardToServer } from './control.ts';
 import { buildProgram, COMMANDS_WITHOUT_DATABASE } from './program.ts';
@@ -99,7 +100,7 @@ export async function runCommand(ctx: CliContext, argv: string[]): Promise<numbe
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof UserError || e instanceof MigrationError) {
+    if (e instanceof UserError || e instanceof MigrationError || e instanceof ListenError) {
       ctx.err(`ohc: ${e.message}\n`);
       return e instanceof UserError ? e.exitCode : 1;
     }

@@ -19,6 +19,8 @@ import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
+import { fhirRoutes } from '../http/fhir/routes.ts';
+import { readPathDeps } from './readPath.ts';
 
 export interface RunningSystem {
   http: FastifyInstance;
@@ -63,8 +65,15 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const store = (item: Parameters<InboxWriter['store']>[0], at: Date) => writer.store(item, at);
   const hooks = { stored: () => workers.wake(), store };
 
-  const http = await buildHttpServer({ database, config, now }, [ingestRoutes(hooks)]);
-  await http.listen({ port: config.port, host: config.host });
+  const readPath = await readPathDeps(database.db, config, now);
+  const http = await buildHttpServer({ database, config, now }, [ingestRoutes(hooks), (app) => fhirRoutes(readPath)(app)]);
+  try {
+    await http.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await workers.stop();
+    clearInterval(partitionTimer);
+    throw listenError(err, 'PORT', config.port);
+  }
   const address = http.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.port;
 
@@ -76,6 +85,11 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     const receipts = await receiveHl7Text(database.db, text, now(), { store });
     if (receipts.some((r) => r.stored)) workers.wake();
     return receipts.map((r) => r.ack).join('\r');
+  }).catch(async (err: unknown) => {
+    await http.close();
+    await workers.stop();
+    clearInterval(partitionTimer);
+    throw listenError(err, 'MLLP_PORT', config.mllpPort);
   });
 
   let control: { close(): Promise<void> } | null = null;
@@ -99,4 +113,16 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
       await workers.stop();
     },
   };
+}
+
+/** A port already taken is the operator's to fix: say which variable moves it. */
+export class ListenError extends Error {
+  override name = 'ListenError';
+}
+
+function listenError(err: unknown, variable: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return new ListenError(`port ${port} is already in use (is another ohc running?); choose another with ${variable}`);
+  if (code === 'EACCES') return new ListenError(`port ${port} needs privileges this process does not have; choose another with ${variable}`);
+  return err instanceof Error ? err : new Error(String(err));
 }

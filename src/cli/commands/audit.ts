@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { findUser } from '../../access/index.ts';
 import { printJson, printTable, UserError, type CliContext } from '../context.ts';
 import { transaction } from '../../store/db.ts';
 import {
@@ -56,7 +57,7 @@ export function registerAudit(program: Command, ctx: CliContext): void {
 
   audit.command('query').description('who did what, when and why: the events about a person or by a user')
     .option('--nhs <number>', 'events about the person with this NHS number')
-    .option('--user <id>', 'events by this user')
+    .option('--user <name>', 'events by this user (username)')
     .option('--org <ods>', 'only events by staff of this organisation')
     .option('--from <date>', 'from this date or time (inclusive)')
     .option('--to <date>', 'before this date or time')
@@ -73,9 +74,11 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       const events = await transaction(db, async (trx) => {
         try {
           const personIds = o.nhs ? await personIdsForNhsNumber(trx, o.nhs) : undefined;
+          // --user takes a username (INTERFACES.md); events name users by their stable id.
+          const actorId = o.user ? ((await findUser(trx, o.user))?.id ?? o.user) : undefined;
           if (personIds?.length === 0) throw new UserError('no person has that NHS number');
           const page = await queryAudit(trx, {
-            ...(personIds ? { personId: personIds } : { actorId: o.user! }),
+            ...(personIds ? { personId: personIds } : { actorId: actorId! }),
             ...(o.org ? { organisationOds: o.org } : {}),
             ...(from ? { from } : {}),
             ...(to ? { to } : {}),

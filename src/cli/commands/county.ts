@@ -16,6 +16,12 @@ import { openOwnDatabase, resolveFrom, runCommand } from '../main.ts';
 import { progressBar } from '../progress.ts';
 import { waitForStop } from './serve.ts';
 import type { Config } from '../../config/config.ts';
+import { ensureDemoUsers, DEMO_PASSWORD } from '../../load/demoUsers.ts';
+import { appendAudit } from '../../audit/index.ts';
+import { sql, type Kysely } from 'kysely';
+import type { Tables } from '../../store/tables.ts';
+import { findUser, loadDecisionUser, loadAccessFacts, decideOptions } from '../../access/index.ts';
+import { decide } from '../../access/policy/index.ts';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -73,8 +79,17 @@ export function registerCountyCommands(program: Command, ctx: CliContext): void 
     .action(async (o: { persons: string; seed: string }) => {
       const persons = Number(o.persons);
       if (!Number.isInteger(persons) || persons < 1) throw new UserError(`--persons must be a whole number of at least 1, not "${o.persons}"`, 2);
-      const { database, release, lock } = await openOwnDatabase(ctx.config, 'demo', { waitMs: 0 });
-      const system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
+      // A demonstration on synthetic data: no second factor, so each demo user signs in with a password.
+      const config: Config = { ...ctx.config, access: { ...ctx.config.access, mfaRequired: false } };
+      const { database, release, lock } = await openOwnDatabase(config, 'demo', { waitMs: 0 });
+      let system;
+      try {
+        system = await startSystem({ config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
+      } catch (err) {
+        await database.close();
+        release();
+        throw err;
+      }
       const url = `http://${ctx.config.host === '0.0.0.0' ? 'localhost' : ctx.config.host}:${system.httpPort}`;
       lock?.update({ httpUrl: url, mllpPort: system.mllpPort });
       try {
@@ -93,13 +108,29 @@ export function registerCountyCommands(program: Command, ctx: CliContext): void 
         await system.drained();
         const feeds = await listFeeds(database.db);
         printLoadSummary(ctx, { sent, feeds: feeds.map((f) => ({ id: f.id, accepted: f.accepted, rejected: f.rejected, pending: f.pending })) });
+        const gp = feeds.find((f) => f.id.startsWith('gp-'))?.organisationOds ?? 'RJE';
+        const users = await ensureDemoUsers(database.db, gp, new Date(), async (trx, draft) => void (await appendAudit(trx, draft)));
+        const example = await examplePerson(database.db, config);
+        const width = Math.max(...users.map((u) => u.username.length));
         ctx.out([
           '',
-          `One Health and Care is running at ${url} (MLLP on port ${system.mllpPort}), on the embedded database in ${ctx.config.dataDir}.`,
-          'Next, in another terminal:',
+          `One Health and Care is running at ${url} (MLLP on port ${system.mllpPort}), on the embedded database in ${config.dataDir}.`,
+          '',
+          `Demo users (password for all: ${DEMO_PASSWORD}; second factor off for the demo):`,
+          ...users.map((u) => `  ${u.username.padEnd(width)}  ${u.role} at ${u.organisationOds} — ${u.does}`),
+          '',
+          'Read the combined record through the FHIR API, in another terminal:',
+          '  TOKEN=$(npx ohc token --user dr.patel)',
+          example
+            ? `  curl -H "Authorization: Bearer $TOKEN" '${url}/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|${example.nhs}'`
+            : `  curl -H "Authorization: Bearer $TOKEN" '${url}/fhir/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|<NHS number>'`,
+          example ? `  curl -H "Authorization: Bearer $TOKEN" '${url}/fhir/Patient/${example.personId}/$everything'` : '',
+          '',
+          'And look around:',
           '  npx ohc feeds                 # every partner feed with its counters and last success',
           '  npx ohc dead-letters          # what was rejected, and why (the county has deliberate faults)',
-          `  curl ${url}/healthz`,
+          '  npx ohc audit query --user dr.patel',
+          '  npx ohc audit verify',
           'Stop with Ctrl+C.',
           '',
         ].join('\n'));
@@ -110,6 +141,27 @@ export function registerCountyCommands(program: Command, ctx: CliContext): void 
         release();
       }
     });
+}
+
+/**
+ * A synthetic person dr.patel may see at once (a recent or open encounter at RJE gives the
+ * legitimate relationship), found by asking the same access decision the API asks.
+ */
+async function examplePerson(db: Kysely<Tables>, config: Config): Promise<{ personId: string; nhs: string } | null> {
+  const user = await findUser(db, 'dr.patel');
+  const decisionUser = user ? await loadDecisionUser(db, user.id, { mfaSatisfied: true }, new Date()) : null;
+  if (!decisionUser) return null;
+  const r = await sql<{ person_id: string; nhs_number: string }>`
+    select distinct r.person_id, s.nhs_number from resources r
+    join source_records s on s.person_id = r.person_id and s.nhs_number is not null
+    where r.resource_type = 'Encounter' and r.source_org = 'RJE' and not r.deleted
+    limit 300`.execute(db);
+  const now = new Date();
+  for (const row of r.rows) {
+    const person = await loadAccessFacts(db, row.person_id, decisionUser, now);
+    if (decide(decisionUser, person, 'direct-care-view', now, decideOptions(config.access)).allow) return { personId: row.person_id, nhs: row.nhs_number };
+  }
+  return null;
 }
 
 interface LoadSummary { sent: SendSummary; feeds: Array<{ id: string; accepted: number; rejected: number; pending: number }> }
@@ -151,7 +203,14 @@ async function loadCounty(ctx: CliContext, folder: string): Promise<LoadSummary>
   }
   // No server: run one here for the duration, on free ports.
   const { database, release, lock } = await openOwnDatabase(ctx.config, 'load');
-  const system = await startSystem({ config: { ...ctx.config, port: 0, mllpPort: 0 }, database, ...(lock ? { lock } : {}), runForwarded: runCommand, log: () => undefined });
+  let system;
+  try {
+    system = await startSystem({ config: { ...ctx.config, port: 0, mllpPort: 0 }, database, ...(lock ? { lock } : {}), runForwarded: runCommand, log: () => undefined });
+  } catch (err) {
+    await database.close();
+    release();
+    throw err;
+  }
   try {
     await registerCounty(database.db, folder, today());
     const tokens = await feedTokens(database.db, readCountyFeeds(folder).map((f) => f.id), new Date());

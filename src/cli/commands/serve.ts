@@ -10,7 +10,14 @@ export function registerServe(program: Command, ctx: CliContext): void {
     .description('run the HTTP and MLLP listeners (migrates the database first)')
     .action(async () => {
       const { database, release, lock } = await openOwnDatabase(ctx.config, 'serve', { waitMs: 0 });
-      const system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
+      let system;
+      try {
+        system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
+      } catch (err) {
+        await database.close();
+        release();
+        throw err;
+      }
       ctx.err(`One Health and Care is listening on http://${ctx.config.host}:${system.httpPort} and MLLP port ${system.mllpPort} (${database.engine} database)\n`);
       await waitForStop();
       await system.stop();

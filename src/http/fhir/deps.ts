@@ -1,0 +1,39 @@
+/**
+ * What the FHIR routes need from the rest of the system, injected by whoever wires the server:
+ * authentication, the access decision (with the person's facts loaded), the audit append, the
+ * declaration store, the clock and the database. The routes hold no policy of their own.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Tables } from '../../store/tables.ts';
+import type { Decision, DeclarationReason, Purpose } from '../../access/policy/index.ts';
+import type { AuditEventDraft } from '../../audit/chain/event.ts';
+
+/** The signed-in user as far as the routes need to know: for the audit's actor. */
+export interface FhirUser {
+  readonly id: string;
+  readonly organisationOds: string;
+  readonly role: string;
+}
+
+export type Authentication<U extends FhirUser> = { readonly user: U } | { readonly status: 401; readonly message?: string };
+
+export interface FhirRouteDeps<U extends FhirUser = FhirUser> {
+  /** The database; reads and the audit append share one transaction of it. */
+  readonly db: Kysely<Tables>;
+  /** Bearer token → user. Anything but a valid user token is `{ status: 401 }`. */
+  authenticate(req: FastifyRequest): Promise<Authentication<U>>;
+  /**
+   * access.decide for this user, person and purpose: loads the person's access facts (existence,
+   * objection, restriction, relationships, deceased) and the user's DecisionUser, then calls decide().
+   * `personId` null means no such person (decide answers person-not-found after the user checks).
+   */
+  decide(input: { user: U; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision>;
+  /** Appends one audit event inside `trx`. If it throws, the read is rolled back and answered 503 with no data. */
+  audit(trx: Kysely<Tables>, draft: AuditEventDraft): Promise<void>;
+  /** Stores a declared relationship inside `trx`; returns when it expires (ISO 8601). */
+  declareRelationship(trx: Kysely<Tables>, input: { user: U; personId: string; reason: DeclarationReason; detail: string; now: Date }): Promise<{ expiresAt: string }>;
+  now(): Date;
+  /** For the CapabilityStatement. */
+  readonly software?: { readonly name: string; readonly version: string };
+}

@@ -1,0 +1,51 @@
+/**
+ * The read path's wiring, shared by the FHIR API and the web application: who the caller is (a
+ * bearer token naming a user), the one access decision (the person's facts loaded, then decide()),
+ * the audit append in the caller's transaction, and relationship declarations.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Tables } from '../store/tables.ts';
+import type { Config } from '../config/config.ts';
+import { verifyToken, tokenKey } from '../access/tokens.ts';
+import { findUser, loadDecisionUser, loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
+import { decide, type DecisionUser, type Purpose, type Decision } from '../access/policy/index.ts';
+import { appendAudit } from '../audit/index.ts';
+import type { AuditEventDraft } from '../audit/chain/index.ts';
+import type { FhirRouteDeps, FhirUser } from '../http/fhir/deps.ts';
+
+export interface ApiUser extends FhirUser { readonly decisionUser: DecisionUser }
+
+export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () => Date): Promise<FhirRouteDeps<ApiUser>> {
+  const key = await tokenKey(db);
+  const options = decideOptions(config.access);
+  const audit = async (trx: Kysely<Tables>, draft: AuditEventDraft) => void (await appendAudit(trx, draft));
+  return {
+    db,
+    now,
+    audit,
+    async authenticate(req: FastifyRequest) {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!m) return { status: 401, message: 'a bearer token is required (Authorization: Bearer …); ask for one with ohc token --user NAME' };
+      const v = await verifyToken(key, m[1]!, now());
+      if (!v.ok) return { status: 401, message: v.reason === 'expired' ? 'the token has expired; ask for a new one' : 'the token is not valid' };
+      if (v.subject.kind !== 'user') return { status: 401, message: 'a feed token cannot read the record' };
+      const record = await findUser(db, v.subject.username);
+      if (!record) return { status: 401, message: 'the token names no user' };
+      // Tokens are issued on the server host by administrators (or after a full sign-in), so they
+      // carry the second factor of the session that asked for them.
+      const user = await loadDecisionUser(db, record.id, { mfaSatisfied: true }, now());
+      if (!user) return { status: 401, message: 'the token names no user' };
+      return { user: { id: user.id, organisationOds: user.organisation.ods, role: user.role, decisionUser: user } };
+    },
+    async decide(input: { user: ApiUser; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision> {
+      const person = input.personId ? await loadAccessFacts(db, input.personId, input.user.decisionUser, input.now) : null;
+      return decide(input.user.decisionUser, person ?? { exists: false, optedOut: false }, input.purpose, input.now, options);
+    },
+    async declareRelationship(trx, input) {
+      const d = await declareRelationship(trx, input.user.decisionUser, input.personId, input.reason, input.detail, input.now, audit);
+      return { expiresAt: d.expiresAt.toISOString() };
+    },
+    software: { name: 'One Health and Care', version: '0.1.0' },
+  };
+}
