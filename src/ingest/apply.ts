@@ -3,6 +3,11 @@
  * transaction. Idempotent and order-safe: each resource keeps the version key of what it holds,
  * and only a strictly newer version replaces it — so a replayed message changes nothing and an
  * older update arriving late is ignored. Deletions are kept as tombstones for the same reason.
+ *
+ * Linking happens action by action (the person index decides whose record each source record
+ * is); resource writes are gathered in a `ResourceWrites` and written by one statement per worker
+ * batch, which takes each resource's person from its source record at that moment — so a link
+ * changed later in the same batch is still honoured.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
@@ -20,11 +25,62 @@ export interface ApplyContext {
   categorise?: (resource: Record<string, unknown>) => string[];
 }
 
-export interface ApplyOutcome { upserted: number; ignoredOlder: number; deleted: number; merged: number; linkChanges: Array<{ feedId: string; localId: string; from: string; to: string }> }
+export interface ApplyOutcome { upserted: number; deleted: number; merged: number; linkChanges: Array<{ feedId: string; localId: string; from: string; to: string }> }
 
-export async function applyActions(trx: Kysely<Tables>, actions: SourceAction[], ctx: ApplyContext): Promise<ApplyOutcome> {
-  const out: ApplyOutcome = { upserted: 0, ignoredOlder: 0, deleted: 0, merged: 0, linkChanges: [] };
+interface ResourceWrite {
+  feedId: string; resourceType: string; sourceId: string; versionKey: string; subject: string; sourceOrg: string;
+  resource: string; deleted: boolean; categories: string[]; receivedAt: Date;
+}
+
+/** Resource writes gathered over a batch, written by one statement. */
+export class ResourceWrites {
+  private readonly byKey = new Map<string, ResourceWrite>();
+
+  add(w: ResourceWrite): void {
+    // One statement cannot touch a row twice: of two writes to one resource, keep the newer.
+    const key = `${w.feedId}\u0000${w.resourceType}\u0000${w.sourceId}`;
+    const had = this.byKey.get(key);
+    if (!had || had.versionKey < w.versionKey) this.byKey.set(key, w);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Writes everything gathered; returns how many resources changed (newer versions only). */
+  async flush(trx: Kysely<Tables>): Promise<number> {
+    const writes = [...this.byKey.values()];
+    this.byKey.clear();
+    let changed = 0;
+    for (let i = 0; i < writes.length; i += 500) {
+      const part = writes.slice(i, i + 500);
+      // Parameters in VALUES have no column to take a type from: each is cast.
+      const values = sql.join(part.map((w) => sql`(${w.feedId}::text, ${w.resourceType}::text, ${w.sourceId}::text, ${w.versionKey}::text, ${w.subject}::text,
+        ${w.sourceOrg}::text, ${w.resource}::jsonb, ${w.deleted}::boolean, ${sql.raw(arrayLiteral(w.categories))}, ${w.receivedAt}::timestamptz)`));
+      const r = await sql<{ id: string }>`
+        insert into resources (person_id, feed_id, resource_type, source_id, source_version, subject_local_id, source_org, resource, deleted, sensitive_categories, received_at)
+        select sr.person_id, v.feed_id, v.resource_type, v.source_id, v.source_version, v.subject, v.source_org, v.resource, v.deleted, v.categories, v.received_at
+        from (values ${values}) as v (feed_id, resource_type, source_id, source_version, subject, source_org, resource, deleted, categories, received_at)
+        join source_records sr on sr.feed_id = v.feed_id and sr.local_id = v.subject
+        on conflict (feed_id, resource_type, source_id) do update set
+          person_id = excluded.person_id, source_version = excluded.source_version, subject_local_id = excluded.subject_local_id,
+          resource = case when excluded.deleted then resources.resource else excluded.resource end,
+          deleted = excluded.deleted,
+          sensitive_categories = case when excluded.deleted then resources.sensitive_categories else excluded.sensitive_categories end,
+          received_at = excluded.received_at
+        where resources.source_version < excluded.source_version
+        returning id`.execute(trx);
+      changed += r.rows.length;
+    }
+    return changed;
+  }
+}
+
+export async function applyActions(trx: Kysely<Tables>, actions: SourceAction[], ctx: ApplyContext, writes: ResourceWrites): Promise<ApplyOutcome> {
+  const out: ApplyOutcome = { upserted: 0, deleted: 0, merged: 0, linkChanges: [] };
   const { feed, receivedAt } = ctx;
+  // Subjects already linked by this message (its Patient first, then that patient's encounters…).
+  const known = new Set<string>();
   for (const a of actions) {
     if (a.kind === 'merge') {
       const r = await applySourceMerge(trx, feed.id, a.survivorLocalId, a.retiredLocalId, receivedAt);
@@ -44,32 +100,24 @@ export async function applyActions(trx: Kysely<Tables>, actions: SourceAction[],
       if (await applyShared(trx, a, key, ctx)) {
         if (a.kind === 'delete') out.deleted++;
         else out.upserted++;
-      } else out.ignoredOlder++;
+      }
       continue;
     }
-    let personId: string;
     if (a.kind === 'upsert' && a.demographics) {
       const link = await linkSourceRecord(trx, feed.id, a.demographics, key, a.dataQuality ?? [], receivedAt);
-      personId = link.personId;
       if (link.movedFrom) out.linkChanges.push({ feedId: feed.id, localId: a.demographics.localId, from: link.movedFrom, to: link.personId });
-    } else {
-      personId = await personForSubject(trx, feed.id, subject, receivedAt);
+      known.add(a.demographics.localId);
+    } else if (!known.has(subject)) {
+      await personForSubject(trx, feed.id, subject, receivedAt);
+      known.add(subject);
     }
     const resource = a.kind === 'upsert' ? (a.resource as unknown as Record<string, unknown>) : {};
-    const categories = a.kind === 'upsert' && ctx.categorise ? ctx.categorise(resource) : [];
-    const r = await sql<{ id: string }>`
-      insert into resources (person_id, feed_id, resource_type, source_id, source_version, subject_local_id, source_org, resource, deleted, sensitive_categories, received_at)
-      values (${personId}, ${feed.id}, ${a.resourceType}, ${a.sourceId}, ${key}, ${subject}, ${feed.organisationOds},
-              ${JSON.stringify(resource)}::jsonb, ${a.kind === 'delete'}, ${sql.raw(arrayLiteral(categories))}, ${receivedAt})
-      on conflict (feed_id, resource_type, source_id) do update set
-        person_id = excluded.person_id, source_version = excluded.source_version, subject_local_id = excluded.subject_local_id,
-        resource = case when excluded.deleted then resources.resource else excluded.resource end,
-        deleted = excluded.deleted, sensitive_categories = case when excluded.deleted then resources.sensitive_categories else excluded.sensitive_categories end,
-        received_at = excluded.received_at
-      where resources.source_version < excluded.source_version
-      returning id`.execute(trx);
-    if (r.rows.length === 0) out.ignoredOlder++;
-    else if (a.kind === 'delete') out.deleted++;
+    writes.add({
+      feedId: feed.id, resourceType: a.resourceType, sourceId: a.sourceId, versionKey: key, subject, sourceOrg: feed.organisationOds,
+      resource: JSON.stringify(resource), deleted: a.kind === 'delete',
+      categories: a.kind === 'upsert' && ctx.categorise ? ctx.categorise(resource) : [], receivedAt,
+    });
+    if (a.kind === 'delete') out.deleted++;
     else out.upserted++;
   }
   return out;

@@ -11,7 +11,7 @@ import { transaction } from '../store/db.ts';
 import { claimPending, markProcessed, type ClaimedRow } from './inbox.ts';
 import { bumpFeedCounters, getFeed, type Feed } from './feeds.ts';
 import { addDeadLetter } from './deadLetters.ts';
-import { applyActions, type ApplyOutcome } from './apply.ts';
+import { applyActions, ResourceWrites, type ApplyOutcome } from './apply.ts';
 import type { IngestError, SourceAction } from './sourceAction.ts';
 
 /** Turns a stored inbox row back into actions (mapping is pure, so re-mapping is safe). */
@@ -30,6 +30,20 @@ export interface WorkerDeps {
 export interface BatchResult { claimed: number; done: number; failed: number }
 
 export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
+  // Fast path: the whole batch in one go, resources written by one statement. Should any row fail,
+  // the batch is rolled back and done again carefully, each row in its own savepoint, so the good
+  // rows still go through and the bad one is dead-lettered with its reason.
+  try {
+    return await runBatch(deps, false);
+  } catch (err) {
+    if (err instanceof BatchRowFailed) return runBatch(deps, true);
+    throw err;
+  }
+}
+
+class BatchRowFailed extends Error {}
+
+async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult> {
   const batchSize = deps.batchSize ?? 50;
   return transaction(deps.db, async (trx) => {
     const rows = await claimPending(trx, batchSize);
@@ -38,6 +52,7 @@ export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
     const feeds = new Map<string, Feed>();
     const counters = new Map<string, { accepted: number; rejected: number; success: boolean }>();
     const outcomes: Array<{ row: ClaimedRow; outcome: ApplyOutcome }> = [];
+    const writes = new ResourceWrites();
     const done: number[] = [];
     let failed = 0;
     for (const row of rows) {
@@ -49,18 +64,20 @@ export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
       }
       const c = counters.get(feed.id) ?? { accepted: 0, rejected: 0, success: false };
       counters.set(feed.id, c);
-      await sql`savepoint row_work`.execute(trx);
+      if (careful) await sql`savepoint row_work`.execute(trx);
       try {
         const mapped = await deps.mapStored(row, feed, trx);
-        const outcome = await applyActions(trx, mapped.actions, { feed, receivedAt: row.received_at, arrival: row.id, ...(deps.categorise ? { categorise: deps.categorise } : {}) });
+        const outcome = await applyActions(trx, mapped.actions, { feed, receivedAt: row.received_at, arrival: row.id, ...(deps.categorise ? { categorise: deps.categorise } : {}) }, writes);
+        if (careful) await writes.flush(trx);
         for (const e of mapped.errors) await addDeadLetter(trx, feed.id, deadLetterKind(row), e.content, e.error, now);
-        await sql`release savepoint row_work`.execute(trx);
+        if (careful) await sql`release savepoint row_work`.execute(trx);
         outcomes.push({ row, outcome });
         done.push(row.id);
         c.accepted += Math.max(0, row.units - mapped.errors.length);
         c.rejected += mapped.errors.length;
         c.success = true;
       } catch (err) {
+        if (!careful) throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
         await sql`rollback to savepoint row_work`.execute(trx);
         const message = err instanceof Error ? err.message : String(err);
         await addDeadLetter(trx, feed.id, deadLetterKind(row), row.content, {
@@ -69,6 +86,13 @@ export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
         await markProcessed(trx, [row.id], 'failed', now, message);
         c.rejected += row.units;
         failed++;
+      }
+    }
+    if (!careful) {
+      try {
+        await writes.flush(trx);
+      } catch (err) {
+        throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
       }
     }
     await markProcessed(trx, done, 'done', now);
