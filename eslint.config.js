@@ -4,11 +4,13 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.ohc/**', 'coverage/**', 'bench/results/**', 'docs/**'] },
+  // The browser script of the web application: plain JavaScript run by the page, not by Node.
+  { files: ['src/web/public/**/*.js'], languageOptions: { globals: { document: 'readonly', window: 'readonly', HTMLScriptElement: 'readonly', setInterval: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly', FormData: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'src/web/public/*.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',

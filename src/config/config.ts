@@ -33,6 +33,8 @@ export interface Config {
     sessionAbsoluteHours: number;
     relationshipWindowDays: number;
   };
+  /** OpenID Connect sign-in (for example NHS CIS2); null when not configured. */
+  oidc: { issuer: string; clientId: string; clientSecret: string; redirectUri: string; scope: string; roleMap: string; label: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -67,6 +69,30 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'true' || raw === '1' || raw === 'yes') return true;
   if (raw === 'false' || raw === '0' || raw === 'no') return false;
   throw new ConfigError(name, `"${env[name]}" is not true or false`, String(fallback));
+}
+
+function oidcSettings(env: Env): Config['oidc'] {
+  const issuer = env.OHC_OIDC_ISSUER?.trim();
+  if (!issuer) return null;
+  try {
+    new URL(issuer);
+  } catch {
+    throw new ConfigError('OHC_OIDC_ISSUER', 'is not a URL', 'https://am.nhsidentity.spineservices.nhs.uk/openam/oauth2/realms/root/realms/NHSIdentity/realms/Healthcare');
+  }
+  const need = (name: string, example: string): string => {
+    const v = env[name]?.trim();
+    if (!v) throw new ConfigError(name, 'is needed when OHC_OIDC_ISSUER is set', example);
+    return v;
+  };
+  return {
+    issuer,
+    clientId: need('OHC_OIDC_CLIENT_ID', 'ohc-web'),
+    clientSecret: need('OHC_OIDC_CLIENT_SECRET', 'a-long-random-secret'),
+    redirectUri: need('OHC_OIDC_REDIRECT_URI', 'https://ohc.example.nhs.uk/sign-in/oidc/callback'),
+    roleMap: need('OHC_OIDC_ROLE_MAP', 'R8000=clinician,R8003=social-care-practitioner'),
+    scope: env.OHC_OIDC_SCOPE?.trim() || 'openid profile',
+    label: env.OHC_OIDC_LABEL?.trim() || 'Sign in with your organisation\'s account',
+  };
 }
 
 function tlsFiles(env: Env, cwd: string): Config['mllpTls'] {
@@ -119,5 +145,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       sessionAbsoluteHours: int(env, 'OHC_SESSION_ABSOLUTE_HOURS', 12, 1, 168, '12'),
       relationshipWindowDays: int(env, 'OHC_RELATIONSHIP_WINDOW_DAYS', 90, 1, 3650, '90'),
     },
+    oidc: oidcSettings(env),
   };
 }

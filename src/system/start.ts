@@ -21,6 +21,8 @@ import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
 import { fhirRoutes } from '../http/fhir/routes.ts';
 import { readPathDeps } from './readPath.ts';
+import { webRoutes } from '../web/index.ts';
+import { openOidcProvider, parseRoleRules } from '../access/index.ts';
 
 export interface RunningSystem {
   http: FastifyInstance;
@@ -66,7 +68,12 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const hooks = { stored: () => workers.wake(), store };
 
   const readPath = await readPathDeps(database.db, config, now);
-  const http = await buildHttpServer({ database, config, now }, [ingestRoutes(hooks), (app) => fhirRoutes(readPath)(app)]);
+  const oidc = config.oidc ? await startOidc(config.oidc, log) : null;
+  const http = await buildHttpServer({ database, config, now }, [
+    ingestRoutes(hooks),
+    (app) => fhirRoutes(readPath)(app),
+    webRoutes({ ...(oidc ? { oidc: { provider: oidc, label: config.oidc!.label } } : {}) }),
+  ]);
   try {
     await http.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -125,4 +132,16 @@ function listenError(err: unknown, variable: string, port: number): Error {
   if (code === 'EADDRINUSE') return new ListenError(`port ${port} is already in use (is another ohc running?); choose another with ${variable}`);
   if (code === 'EACCES') return new ListenError(`port ${port} needs privileges this process does not have; choose another with ${variable}`);
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The OpenID Connect provider, discovered at start; sign-in with passwords goes on if it cannot be reached. */
+async function startOidc(o: NonNullable<Config['oidc']>, log: (line: string) => void) {
+  const rules = parseRoleRules(o.roleMap);
+  if (!rules.ok) throw new ListenError(`OHC_OIDC_ROLE_MAP: ${rules.message}`);
+  try {
+    return await openOidcProvider({ issuer: o.issuer, clientId: o.clientId, clientSecret: o.clientSecret, redirectUri: o.redirectUri, scope: o.scope, roleRules: rules.rules });
+  } catch (err) {
+    log(`OpenID Connect provider ${o.issuer} could not be reached (${err instanceof Error ? err.message : String(err)}); only password sign-in is offered`);
+    return null;
+  }
 }
