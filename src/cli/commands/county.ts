@@ -116,7 +116,7 @@ export function registerCountyCommands(program: Command, ctx: CliContext): void 
           '',
           `One Health and Care is running at ${url} (MLLP on port ${system.mllpPort}), on the embedded database in ${config.dataDir}.`,
           '',
-          `Demo users (password for all: ${DEMO_PASSWORD}; second factor off for the demo):`,
+          `Open ${url} in a browser and sign in as any of these demo users (password for all: ${DEMO_PASSWORD}; second factor off for the demo):`,
           ...users.map((u) => `  ${u.username.padEnd(width)}  ${u.role} at ${u.organisationOds} — ${u.does}`),
           '',
           'Read the combined record through the FHIR API, in another terminal:',
