@@ -13,6 +13,13 @@ export interface HttpDeps {
   now: () => Date;
 }
 
+const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
+
+/** The routes registered on an app built by buildHttpServer. */
+export function routesOf(app: FastifyInstance): Array<{ method: string; url: string }> {
+  return [...(registeredRoutes.get(app) ?? [])];
+}
+
 export type RoutePlugin = (app: FastifyInstance, deps: HttpDeps) => Promise<void> | void;
 
 export async function buildHttpServer(deps: HttpDeps, plugins: RoutePlugin[] = []): Promise<FastifyInstance> {
@@ -24,6 +31,12 @@ export async function buildHttpServer(deps: HttpDeps, plugins: RoutePlugin[] = [
     },
     bodyLimit: deps.config.maxMessageBytes,
   });
+  // Every route the app serves, so a test can prove each clinical one decides and audits.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  registeredRoutes.set(app, routes);
   app.get('/healthz', async () => ({ status: 'ok' }));
   for (const plugin of plugins) await plugin(app, deps);
   return app;

@@ -20,6 +20,7 @@ import { ensureAuditPartitions } from '../audit/index.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
 import { fhirRoutes } from '../http/fhir/routes.ts';
+import { auditEventRoutes } from '../http/fhir/auditEvents.ts';
 import { readPathDeps } from './readPath.ts';
 import { webRoutes } from '../web/index.ts';
 import { openOidcProvider, parseRoleRules } from '../access/index.ts';
@@ -71,6 +72,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const oidc = config.oidc ? await startOidc(config.oidc, log) : null;
   const http = await buildHttpServer({ database, config, now }, [
     ingestRoutes(hooks),
+    (app) => auditEventRoutes(readPath)(app),
     (app) => fhirRoutes(readPath)(app),
     webRoutes({ ...(oidc ? { oidc: { provider: oidc, label: config.oidc!.label } } : {}) }),
   ]);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { AuditUnavailableError } from '../audit/index.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -81,7 +82,9 @@ export function webRoutes(options: WebOptions = {}): RoutePlugin {
       });
       web.setErrorHandler(async (err, req, reply) => {
         req.log.error({ code: (err as { code?: string }).code }, 'web page failed');
-        const status = typeof (err as { statusCode?: number }).statusCode === 'number' && (err as { statusCode: number }).statusCode < 500
+        // The audit could not be written: nothing was shown (fail closed), and it is worth trying again.
+        const auditDown = err instanceof AuditUnavailableError;
+        const status = auditDown ? 503 : typeof (err as { statusCode?: number }).statusCode === 'number' && (err as { statusCode: number }).statusCode < 500
           ? (err as { statusCode: number }).statusCode : 500;
         return sendPage(reply, status, page({ title: 'Sorry, there is a problem with the service' }, html`
           <h1>Sorry, there is a problem with the service</h1>
