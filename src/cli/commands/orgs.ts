@@ -1,7 +1,8 @@
 /** `ohc orgs add|list`: the partner registry. */
 import type { Command } from 'commander';
 import { printJson, printTable, UserError, type CliContext } from '../context.ts';
-import { addOrganisation, listOrganisations, RegistryError } from '../../registry/organisations.ts';
+import { addOrganisation, ensureOrganisations, listOrganisations, RegistryError } from '../../registry/organisations.ts';
+import { countyPartners } from '../../generate/index.ts';
 import { ORGANISATION_KINDS } from '../../registry/organisation.ts';
 import { transaction } from '../../store/db.ts';
 import { auditChange, CLI } from '../../audit/system.ts';
@@ -39,6 +40,26 @@ export function registerOrgs(program: Command, ctx: CliContext): void {
         if (err instanceof RegistryError) throw new UserError(err.message);
         throw err;
       }
+    });
+  orgs
+    .command('seed')
+    .description('register the reference deployment: the county\'s trusts, councils, continuing healthcare and GP practices')
+    .option('--persons <n>', 'size of the county, which sets how many (synthetic) GP practices (one per 7,000 people)', '1100000')
+    .option('--json', 'print the codes added as JSON')
+    .action(async (o: { persons: string; json?: boolean }) => {
+      const persons = Number(o.persons);
+      if (!Number.isInteger(persons) || persons < 1) throw new UserError(`--persons must be a whole number of at least 1, not "${o.persons}"`, 2);
+      const { db } = await ctx.database();
+      const added = await transaction(db, async (trx) => {
+        const codes = await ensureOrganisations(trx, countyPartners({ persons }).map((p) => ({
+          odsCode: p.odsCode, name: p.name, kind: p.kind, icoRegistration: p.icoRegistration, siro: p.siro, caldicottGuardian: p.caldicottGuardian,
+          accessToRecordsContact: p.accessToRecordsEmail, isaFrom: p.isaFrom, isaTo: p.isaTo, synthetic: p.syntheticCode,
+        })));
+        if (codes.length > 0) await auditChange(trx, CLI, 'organisation-changed', { change: 'reference-deployment-registered', odsCodes: codes }, new Date());
+        return codes;
+      });
+      if (o.json) return printJson(ctx, added);
+      ctx.out(added.length > 0 ? `registered ${added.length} organisations: ${added.join(', ')}\n` : 'the reference deployment was already registered\n');
     });
   orgs
     .command('list')
