@@ -52,8 +52,11 @@ export interface Hl7ReceiveOptions {
 // Feeds change rarely and every message needs its sender's feed: a short-lived cache of the
 // lookups that succeeded (an unknown sender is looked up again each time, so a feed registered
 // to fix it works at once).
-const feedCache = new Map<string, { feed: Feed; until: number }>();
+const feedCaches = new WeakMap<Kysely<Tables>, Map<string, { feed: Feed; until: number }>>();
 async function cachedHl7Feed(db: Kysely<Tables>, facility: string, application: string, now: number): Promise<Feed | null> {
+  // One cache per database: a process may serve (or test) more than one.
+  let feedCache = feedCaches.get(db);
+  if (!feedCache) feedCaches.set(db, (feedCache = new Map<string, { feed: Feed; until: number }>()));
   const key = `${facility}\u0000${application}`;
   const hit = feedCache.get(key);
   if (hit && hit.until > now) return hit.feed;
