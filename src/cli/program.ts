@@ -9,6 +9,7 @@ import { registerCountyCommands } from './commands/county.ts';
 import { registerUsers } from './commands/users.ts';
 import { registerObjection } from './commands/objection.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerMpi } from './commands/mpi.ts';
 import { appendAudit } from '../audit/index.ts';
 import { findUser } from '../access/index.ts';
 import type { AuditSink } from '../access/audit.ts';
@@ -29,6 +30,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerUsers(program, ctx, { audit, access: ctx.config.access });
   registerObjection(program, ctx, { audit });
   registerAudit(program, ctx);
+  registerMpi(program, ctx);
   for (const c of program.commands) inherit(c);
   return program;
 

@@ -15,6 +15,7 @@ import { processBatch } from './worker.ts';
 import { mapStored } from './mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
 import { auditBatchLinks } from './auditLinks.ts';
+import { recheckAlone } from '../mpi/index.ts';
 
 export interface IngestSummary { feed: string; files: number; received: number; accepted: number; rejected: number; duplicates: number; heldRemovals: number }
 
@@ -68,6 +69,9 @@ export async function drainInbox(db: Kysely<Tables>, now: () => Date): Promise<n
   for (;;) {
     const r = await processBatch({ db, mapStored, now, categorise: (x) => categoriseResource(x as never), onBatch: auditBatchLinks(now), batchSize: 100 });
     total += r.claimed;
-    if (r.claimed === 0) return total;
+    if (r.claimed === 0) {
+      await recheckAlone(db, { now: now() });
+      return total;
+    }
   }
 }

@@ -369,6 +369,10 @@ export interface MpiLinkEventsTable {
   actor: string;
 }
 
+export interface MpiRecheckTable {
+  record_id: number;
+}
+
 export interface MpiTables {
   mpi_records: MpiRecordsTable;
   mpi_blocking_keys: MpiBlockingKeysTable;
@@ -378,6 +382,7 @@ export interface MpiTables {
   mpi_merges: MpiMergesTable;
   mpi_parameters: MpiParametersTable;
   mpi_link_events: MpiLinkEventsTable;
+  mpi_recheck: MpiRecheckTable;
 }
 
 // ---- end master patient index ----

@@ -19,6 +19,7 @@ import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
+import { recheckAlone } from '../mpi/index.ts';
 import { fhirRoutes } from '../http/fhir/routes.ts';
 import { auditEventRoutes } from '../http/fhir/auditEvents.ts';
 import { readPathDeps } from './readPath.ts';
@@ -64,6 +65,21 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     categorise: (r) => categoriseResource(r as never),
     onBatch: auditBatchLinks(now),
   }, opts.workers ?? config.ingestWorkers, onError);
+  // Two records of one new person processed at the same moment by two workers cannot see each
+  // other; the person index rechecks records left alone once both are committed.
+  let rechecking = false;
+  const recheck = async () => {
+    if (rechecking) return;
+    rechecking = true;
+    try {
+      await recheckAlone(database.db, { now: now() });
+    } finally {
+      rechecking = false;
+    }
+  };
+  const recheckTimer = setInterval(() => void recheck().catch(onError), 5000);
+  recheckTimer.unref();
+
   const writer = new InboxWriter(database.db);
   const store = (item: Parameters<InboxWriter['store']>[0], at: Date) => writer.store(item, at);
   const hooks = { stored: () => workers.wake(), store };
@@ -113,9 +129,13 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
 
   return {
     http, httpPort, mllpPort: mllp.port,
-    drained: () => workers.drained(),
+    drained: async () => {
+      await workers.drained();
+      await recheck();
+    },
     async stop() {
       clearInterval(partitionTimer);
+      clearInterval(recheckTimer);
       await control?.close();
       await mllp.close();
       await http.close();

@@ -22,7 +22,7 @@ export type { MatchPolicy, PairDecision, ReviewReason } from './pairDecision.ts'
 export { blockingKeys } from './blocking.ts';
 export { estimateParameters } from './estimate.ts';
 export type { EstimateOptions } from './estimate.ts';
-export { PersonIndex } from './personIndex.ts';
+export { PersonIndex, deriveDemographics } from './personIndex.ts';
 export type {
   AddResult,
   DerivedDemographics,

@@ -22,6 +22,8 @@ export interface MatchPolicy {
   givenNameGuard: boolean;
   /** A clearly different date of birth prevents an automatic link. */
   birthDateGuard: boolean;
+  /** A probabilistic link between two records of one feed needs this many bits above linkThreshold. */
+  sameFeedMargin: number;
   /** Blocks bigger than this are not used to find candidates (they say too little to be worth it). */
   maxBlockSize: number;
 }
@@ -31,6 +33,7 @@ export const DEFAULT_POLICY: MatchPolicy = {
   reviewThreshold: 13,
   givenNameGuard: true,
   birthDateGuard: true,
+  sameFeedMargin: 2,
   maxBlockSize: 1000,
 };
 

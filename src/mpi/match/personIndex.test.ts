@@ -99,9 +99,13 @@ describe('PersonIndex', () => {
   it('treats a second local id from the same feed as a possible duplicate registration', () => {
     const index = newIndex();
     index.add(rec('acute', 'h1', { nhsNumber: undefined }));
-    const probabilistic = index.add(rec('acute', 'h2', { nhsNumber: undefined }));
+    // Just above the link threshold (moved house): not enough for two records of one feed.
+    const probabilistic = index.add(rec('acute', 'h2', { nhsNumber: undefined, postcode: 'BD1 1AA', addressLines: ['1 Other Road'] }));
     expect(probabilistic.how).toBe('review');
     expect(probabilistic.reviewCandidates?.[0]?.reason).toBe('same-feed-duplicate');
+    // Everything agrees, well above the threshold: linked, and flagged as the source's duplicate.
+    const strong = index.add(rec('acute', 'h3', { nhsNumber: undefined }));
+    expect(strong).toMatchObject({ how: 'probabilistic', possibleDuplicateRegistration: true });
     const index2 = newIndex();
     index2.add(rec('acute', 'h1', {}));
     const deterministic = index2.add(rec('acute', 'h2', {}));

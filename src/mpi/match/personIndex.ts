@@ -11,9 +11,10 @@
  * canonical clustering of the records present, after every call — `resolve()` recomputes it
  * from scratch and reports any difference (none, unless parameters changed).
  *
- * Duplicate registrations. A probabilistic link never joins two records of the same feed (two
- * local ids in one source for one person is the source's duplicate, or two people it keeps
- * apart, e.g. twins): the pair goes to review with reason `same-feed-duplicate`. An agreeing
+ * Duplicate registrations. A probabilistic link joins two records of the same feed only with a
+ * score `sameFeedMargin` bits above the link threshold (two local ids in one source for one person
+ * is the source's duplicate, or two people it keeps apart, e.g. twins, so it takes stronger
+ * evidence); below that the pair goes to review with reason `same-feed-duplicate`. An agreeing
  * valid NHS number with the same date of birth does join them, and the decision says
  * `possibleDuplicateRegistration` so the feed can be told to merge its records (ADT A40).
  *
@@ -109,6 +110,8 @@ export interface PersonIndexOptions {
   newPersonId: () => string;
   parameters?: MatchParameters;
   policy?: Partial<MatchPolicy>;
+  /** restore(): these persons keep their ids first (e.g. the survivor of a merge), in this order. */
+  keepPersonIds?: readonly string[];
 }
 
 interface ScoredEdge {
@@ -410,7 +413,14 @@ export class PersonIndex {
       if (list) list.push(k(l));
       else byPerson.set(l.personId, [k(l)]);
     }
-    const claims = [...byPerson.entries()].sort((x, y) => cmp(x[0], y[0])).map(([personId, keys]) => ({ personId, keys }));
+    // The person holding most records keeps its id (fewest records and resources move), then id order.
+    const preferred = (id: string): number => {
+      const i = options.keepPersonIds?.indexOf(id) ?? -1;
+      return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+    };
+    const claims = [...byPerson.entries()]
+      .sort((x, y) => preferred(x[0]) - preferred(y[0]) || y[1].length - x[1].length || cmp(x[0], y[0]))
+      .map(([personId, keys]) => ({ personId, keys }));
     index.recluster(new Set(index.records.keys()), claims);
     return index;
   }
@@ -644,7 +654,7 @@ export class PersonIndex {
         e.blocked = 'nhs-number-conflict';
         return;
       }
-      if (probabilistic) {
+      if (probabilistic && e.score < this.policy.linkThreshold + this.policy.sameFeedMargin) {
         for (const f of cx.feeds) {
           if (cy.feeds.has(f)) {
             e.blocked = 'same-feed-duplicate';
@@ -794,46 +804,54 @@ export class PersonIndex {
   }
 
   private derive(keys: string[]): DerivedDemographics {
-    const stored = keys.map((k) => this.records.get(k)!);
-    const recency = (x: StoredRecord, y: StoredRecord): number =>
-      cmp(y.input.recordedAt ?? '', x.input.recordedAt ?? '') || cmp(x.prepared.key, y.prepared.key);
-    const gp = stored.filter((s) => s.input.gpRegistration === true).sort(recency);
-    const verified = stored.filter((s) => s.input.gpRegistration !== true && s.prepared.nhsNumberVerified).sort(recency);
-    const rest = stored.filter((s) => s.input.gpRegistration !== true && !s.prepared.nhsNumberVerified).sort(recency);
-    const ordered: [StoredRecord, DerivedValue<unknown>['basis']][] = [
-      ...gp.map((s) => [s, 'gp-registration'] as [StoredRecord, DerivedValue<unknown>['basis']]),
-      ...verified.map((s) => [s, 'verified-nhs-number'] as [StoredRecord, DerivedValue<unknown>['basis']]),
-      ...rest.map((s) => [s, 'most-recent'] as [StoredRecord, DerivedValue<unknown>['basis']]),
-    ];
-    const pick = <T>(get: (s: StoredRecord) => T | undefined, order = ordered): DerivedValue<T> | undefined => {
-      for (const [s, basis] of order) {
-        const v = get(s);
-        if (v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) return { value: v, basis, feedId: s.input.feedId, localId: s.input.localId };
-      }
-      return undefined;
-    };
-    // The NHS number: a verified one first (from the GP registration if it has one), then any valid one.
-    const nhsOrder: [StoredRecord, DerivedValue<unknown>['basis']][] = [
-      ...ordered.filter(([s]) => s.prepared.nhsNumberVerified).map(([s, b]) => [s, b === 'most-recent' ? 'verified-nhs-number' : b] as [StoredRecord, DerivedValue<unknown>['basis']]),
-      ...ordered.filter(([s]) => !s.prepared.nhsNumberVerified),
-    ];
-    const out: DerivedDemographics = {};
-    const d = (s: StoredRecord) => s.input.demographics;
-    const set = <K extends keyof DerivedDemographics>(k: K, v: DerivedDemographics[K] | undefined): void => {
-      if (v !== undefined) out[k] = v;
-    };
-    set('nhsNumber', pick((s) => s.prepared.nhsNumber ?? undefined, nhsOrder));
-    set('family', pick((s) => d(s).family?.trim()));
-    set('given', pick((s) => d(s).given));
-    set('birthDate', pick((s) => (s.prepared.birthDate ? d(s).birthDate : undefined)));
-    set('sex', pick((s) => d(s).sex));
-    set('postcode', pick((s) => s.prepared.postcode?.unit));
-    set('addressLines', pick((s) => d(s).addressLines));
-    set('phone', pick((s) => s.prepared.phone ?? undefined));
-    set('deceasedDate', pick((s) => d(s).deceasedDate));
-    set('gpPracticeOds', pick((s) => d(s).gpPracticeOds));
-    return out;
+    return deriveFrom(keys.map((k) => this.records.get(k)!));
   }
+}
+
+/** A person's demographics derived from its source records (see PersonIndex.person). */
+export function deriveDemographics(inputs: readonly SourceRecordInput[]): DerivedDemographics {
+  return deriveFrom(inputs.map((input) => ({ input, prepared: prepareRecord(input), blocks: [] })));
+}
+
+function deriveFrom(stored: StoredRecord[]): DerivedDemographics {
+  const recency = (x: StoredRecord, y: StoredRecord): number =>
+    cmp(y.input.recordedAt ?? '', x.input.recordedAt ?? '') || cmp(x.prepared.key, y.prepared.key);
+  const gp = stored.filter((s) => s.input.gpRegistration === true).sort(recency);
+  const verified = stored.filter((s) => s.input.gpRegistration !== true && s.prepared.nhsNumberVerified).sort(recency);
+  const rest = stored.filter((s) => s.input.gpRegistration !== true && !s.prepared.nhsNumberVerified).sort(recency);
+  const ordered: [StoredRecord, DerivedValue<unknown>['basis']][] = [
+    ...gp.map((s) => [s, 'gp-registration'] as [StoredRecord, DerivedValue<unknown>['basis']]),
+    ...verified.map((s) => [s, 'verified-nhs-number'] as [StoredRecord, DerivedValue<unknown>['basis']]),
+    ...rest.map((s) => [s, 'most-recent'] as [StoredRecord, DerivedValue<unknown>['basis']]),
+  ];
+  const pick = <T>(get: (s: StoredRecord) => T | undefined, order = ordered): DerivedValue<T> | undefined => {
+    for (const [s, basis] of order) {
+      const v = get(s);
+      if (v !== undefined && v !== '' && !(Array.isArray(v) && v.length === 0)) return { value: v, basis, feedId: s.input.feedId, localId: s.input.localId };
+    }
+    return undefined;
+  };
+  // The NHS number: a verified one first (from the GP registration if it has one), then any valid one.
+  const nhsOrder: [StoredRecord, DerivedValue<unknown>['basis']][] = [
+    ...ordered.filter(([s]) => s.prepared.nhsNumberVerified).map(([s, b]) => [s, b === 'most-recent' ? 'verified-nhs-number' : b] as [StoredRecord, DerivedValue<unknown>['basis']]),
+    ...ordered.filter(([s]) => !s.prepared.nhsNumberVerified),
+  ];
+  const out: DerivedDemographics = {};
+  const d = (s: StoredRecord) => s.input.demographics;
+  const set = <K extends keyof DerivedDemographics>(k: K, v: DerivedDemographics[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('nhsNumber', pick((s) => s.prepared.nhsNumber ?? undefined, nhsOrder));
+  set('family', pick((s) => d(s).family?.trim()));
+  set('given', pick((s) => d(s).given));
+  set('birthDate', pick((s) => (s.prepared.birthDate ? d(s).birthDate : undefined)));
+  set('sex', pick((s) => d(s).sex));
+  set('postcode', pick((s) => s.prepared.postcode?.unit));
+  set('addressLines', pick((s) => d(s).addressLines));
+  set('phone', pick((s) => s.prepared.phone ?? undefined));
+  set('deceasedDate', pick((s) => d(s).deceasedDate));
+  set('gpPracticeOds', pick((s) => d(s).gpPracticeOds));
+  return out;
 }
 
 function rank(e: ScoredEdge): number {
