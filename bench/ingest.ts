@@ -118,7 +118,7 @@ export async function run(opts: { persons?: number; connections?: number; engine
   }
   for (const r of rows) r.ratioToRaw = r.endToEndPerSec / r.rawInsertPerSec;
   printTable(`ingest: ${persons} persons (${summary.hl7Messages} HL7 messages, ${summary.fhirEntries} FHIR entries, ${summary.csvRows} CSV rows)`, rows.map((r) => ({
-    engine: r.engine, format: r.format, items: r.items, 'acked/s': Math.round(r.ackPerSec), 'end-to-end/s': Math.round(r.endToEndPerSec), 'raw insert/s': Math.round(r.rawInsertPerSec), 'e2e ÷ raw': Number(r.ratioToRaw.toFixed(3)),
+    engine: r.engine, format: r.format, items: r.items, 'acked/s': Math.round(r.ackPerSec), 'end-to-end/s': Math.round(r.endToEndPerSec), 'raw insert/s': Math.round(r.rawInsertPerSec), 'e2e ÷ raw': r.ratioToRaw.toFixed(4),
   })));
   const result = { name: 'ingest', ...machine(), persons, connections, rows };
   process.stdout.write(`\nwrote ${writeResult('ingest', result)}\n`);

@@ -1,6 +1,6 @@
 /** Shared pieces of the benchmarks: engines to run on, fresh databases, percentiles, tables, JSON. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -61,6 +61,6 @@ export function writeResult(name: string, result: unknown): string {
   return file.pathname;
 }
 
-export function machine(): { node: string; cpus: number } {
-  return { node: process.version, cpus: (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 0 };
+export function machine(): { node: string; cpus: number; loadAverage: number } {
+  return { node: process.version, cpus: availableParallelism(), loadAverage: loadavg()[0] ?? 0 };
 }
