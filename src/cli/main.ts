@@ -5,6 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { openMigrated, openPGlite, openPostgres, type Database } from '../store/db.ts';
 import { liveOwner, tryLock } from '../store/embeddedLock.ts';
@@ -110,4 +111,10 @@ export async function runCommand(ctx: CliContext, argv: string[]): Promise<numbe
 
 export function resolveFrom(ctx: CliContext, p: string): string {
   return path.resolve(ctx.cwd, p);
+}
+
+// `node dist/cli/main.js …` after `npm run build` (bin/ohc.js runs the sources through tsx instead).
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const code = await main(process.argv.slice(2));
+  process.stdout.write('', () => process.exit(code));
 }
