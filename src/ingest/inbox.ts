@@ -29,10 +29,18 @@ export async function storeInInbox(db: Kysely<Tables>, item: InboxItem, at: Date
 
 export type ClaimedRow = Selectable<InboxTable>;
 
-/** Claims up to `limit` pending rows, oldest first, inside the caller's transaction. */
-export async function claimPending(trx: Kysely<Tables>, limit: number): Promise<ClaimedRow[]> {
-  const r = await sql<ClaimedRow>`
-    select * from inbox where status = 'pending' order by id limit ${limit} for update skip locked`.execute(trx);
+/**
+ * Claims up to `limit` pending rows, oldest first, inside the caller's transaction. With a
+ * partition, a worker takes only the feeds that hash to it: one feed's messages (often about the
+ * same people) then stay with one worker, so workers do not fight over the same person records.
+ */
+export async function claimPending(trx: Kysely<Tables>, limit: number, partition?: { of: number; index: number }): Promise<ClaimedRow[]> {
+  const r = partition && partition.of > 1
+    ? await sql<ClaimedRow>`
+        select * from inbox where status = 'pending' and mod(abs(hashtext(feed_id)), ${partition.of}) = ${partition.index}
+        order by id limit ${limit} for update skip locked`.execute(trx)
+    : await sql<ClaimedRow>`
+        select * from inbox where status = 'pending' order by id limit ${limit} for update skip locked`.execute(trx);
   return r.rows;
 }
 

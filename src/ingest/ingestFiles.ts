@@ -69,7 +69,7 @@ export async function drainInbox(db: Kysely<Tables>, now: () => Date): Promise<n
   for (;;) {
     const r = await processBatch({ db, mapStored, now, categorise: (x) => categoriseResource(x as never), onBatch: auditBatchLinks(now), batchSize: 100 });
     total += r.claimed;
-    if (r.claimed === 0) {
+    if (r.claimed === 0 && !r.retryLater) {
       await recheckAlone(db, { now: now() });
       return total;
     }

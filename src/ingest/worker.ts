@@ -7,7 +7,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
-import { transaction } from '../store/db.ts';
+import { isRetryable, transaction } from '../store/db.ts';
 import { claimPending, markProcessed, type ClaimedRow } from './inbox.ts';
 import { bumpFeedCounters, getFeed, type Feed } from './feeds.ts';
 import { addDeadLetter } from './deadLetters.ts';
@@ -25,9 +25,11 @@ export interface WorkerDeps {
   /** Told of every link change, for the audit log. */
   onBatch?: (trx: Kysely<Tables>, outcomes: Array<{ row: ClaimedRow; outcome: ApplyOutcome }>) => Promise<void>;
   batchSize?: number;
+  /** This worker's share of the feeds (see claimPending). */
+  partition?: { of: number; index: number };
 }
 
-export interface BatchResult { claimed: number; done: number; failed: number }
+export interface BatchResult { claimed: number; done: number; failed: number; retryLater?: boolean }
 
 export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
   // Fast path: the whole batch in one go, resources written by one statement. Should any row fail,
@@ -37,6 +39,9 @@ export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
     return await runBatch(deps, false);
   } catch (err) {
     if (err instanceof BatchRowFailed) return runBatch(deps, true);
+    // A deadlock or serialisation failure that outlived the retries: the rows are still pending
+    // and are tried again on the next round; nothing is lost and nothing is dead-lettered.
+    if (isRetryable(err)) return { claimed: 0, done: 0, failed: 0, retryLater: true };
     throw err;
   }
 }
@@ -46,7 +51,7 @@ class BatchRowFailed extends Error {}
 async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult> {
   const batchSize = deps.batchSize ?? 50;
   return transaction(deps.db, async (trx) => {
-    const rows = await claimPending(trx, batchSize);
+    const rows = await claimPending(trx, batchSize, deps.partition);
     if (rows.length === 0) return { claimed: 0, done: 0, failed: 0 };
     const now = deps.now();
     const feeds = new Map<string, Feed>();
@@ -77,6 +82,8 @@ async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult
         c.rejected += mapped.errors.length;
         c.success = true;
       } catch (err) {
+        // Transient (deadlock, serialisation): the whole batch is retried, never dead-lettered.
+        if (isRetryable(err)) throw err;
         if (!careful) throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
         await sql`rollback to savepoint row_work`.execute(trx);
         const message = err instanceof Error ? err.message : String(err);
@@ -92,6 +99,7 @@ async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult
       try {
         await writes.flush(trx);
       } catch (err) {
+        if (isRetryable(err)) throw err;
         throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
       }
     }
@@ -126,18 +134,19 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
     }
     wakers.push(done);
   });
-  const loop = async () => {
+  const loop = async (index: number) => {
+    const own: WorkerDeps = { ...deps, partition: { of: count, index } };
     while (!stopping) {
       busy++;
       let r: BatchResult = { claimed: 0, done: 0, failed: 0 };
       try {
-        r = await processBatch(deps);
+        r = await processBatch(own);
       } catch (err) {
         onError(err);
       } finally {
         busy--;
       }
-      if (r.claimed === 0) {
+      if (r.claimed === 0 && !r.retryLater) {
         if (busy === 0) {
           const w = idleWaiters;
           idleWaiters = [];
@@ -147,7 +156,7 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
       }
     }
   };
-  const loops = Array.from({ length: count }, () => loop());
+  const loops = Array.from({ length: count }, (_, i) => loop(i));
   return {
     wake: () => wakers.slice().forEach((w) => w()),
     async stop() {

@@ -87,7 +87,7 @@ export async function openMigrated(open: () => Promise<Database>): Promise<Datab
 }
 
 /** Serialisation failures and deadlocks are worth one more try; anything else is a real error. */
-function isRetryable(err: unknown): boolean {
+export function isRetryable(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === '40001' || code === '40P01';
 }

@@ -19,6 +19,7 @@ import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
+import { pendingCount } from '../ingest/inbox.ts';
 import { recheckAlone } from '../mpi/index.ts';
 import { fhirRoutes } from '../http/fhir/routes.ts';
 import { auditEventRoutes } from '../http/fhir/auditEvents.ts';
@@ -130,7 +131,9 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   return {
     http, httpPort, mllpPort: mllp.port,
     drained: async () => {
-      await workers.drained();
+      // Workers each take a share of the feeds, so one idle worker is not proof: ask the inbox.
+      do await workers.drained();
+      while ((await pendingCount(database.db)) > 0);
       await recheck();
     },
     async stop() {
