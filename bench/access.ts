@@ -8,11 +8,11 @@
  * Run: npx tsx bench/access.ts [persons] [samples]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
-import { openMigrated, openPGlite, openPostgres, type Database, type Engine } from '../src/store/db.ts';
+import type { Database, Engine } from '../src/store/db.ts';
+import { freshDatabase } from './support.ts';
 import type { Tables } from '../src/store/tables.ts';
 import { decide, type DecisionPerson, type DecisionUser } from '../src/access/policy/index.ts';
 import { loadAccessFacts } from '../src/access/facts.ts';
@@ -87,31 +87,10 @@ export function measureDecide(calls: number): AccessBenchResult['decide'] {
 }
 
 async function openEngine(engine: Engine): Promise<{ database: Database; dispose: () => Promise<void> }> {
-  if (engine === 'pglite') {
-    const database = await openMigrated(() => openPGlite(null));
-    return { database, dispose: () => database.close() };
-  }
-  const url = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (!url) throw new Error('PostgreSQL needs DATABASE_URL or TEST_DATABASE_URL');
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const database = await openMigrated(() => openPostgres({ url, schema, poolSize: 2 }));
-  return {
-    database,
-    async dispose() {
-      await database.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema if exists ${schema} cascade`);
-      await c.end();
-    },
-  };
+  // The same fresh databases every benchmark uses (an on-disk PGlite folder, or a new schema).
+  return freshDatabase(engine);
 }
 
-/** Synthetic county, written with set-based SQL: person i is registered at practice i mod 20. */
 async function seed(db: Kysely<Tables>, persons: number): Promise<number> {
   const orgs = [
     ...Array.from({ length: PRACTICES }, (_, i) => [`P${String(i).padStart(5, '0')}`, 'gp-practice']),
