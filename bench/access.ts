@@ -200,7 +200,8 @@ export async function run(opts: AccessBenchOptions = {}): Promise<AccessBenchRes
   const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
   const persons = opts.persons ?? 100_000;
   const samples = opts.samples ?? 2_000;
-  const engines = opts.engines ?? (process.env.DATABASE_URL || process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] as Engine[] : ['pglite'] as Engine[]);
+  const listed = opts.engines === undefined ? undefined : ([] as Engine[]).concat(opts.engines);
+  const engines = listed ?? (process.env.DATABASE_URL || process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] as Engine[] : ['pglite'] as Engine[]);
   const decideResult = measureDecide(opts.decideCalls ?? 1_000_000);
   log(`decide(): ${decideResult.decisionsPerSecond.toLocaleString('en-GB')} decisions/s`);
   const results: EngineResult[] = [];
