@@ -3,12 +3,14 @@
  * or TEST_DATABASE_URL is set, in a scratch schema): sustained chained appends per second in
  * batches, beside the raw insert rate of the same rows into a copy of the table with the same
  * indexes (no chain, no head lock, no hashing), in the same run; the latency one append adds to a
- * small read transaction (p50/p99); unbatched appends per second (sequential and, on PostgreSQL,
- * concurrent); and stored verification speed. Prints a table and writes bench/results/audit.json.
+ * small read transaction (p50/p99), beside what any one-row write adds to the same transaction
+ * (the commit's WAL flush, which no audit design that writes first can avoid) and the disk's
+ * fdatasync time; unbatched appends per second (sequential and, on PostgreSQL, concurrent); and
+ * stored verification speed. Prints a table and writes bench/results/audit.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { loadavg } from 'node:os';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
@@ -17,7 +19,7 @@ import { openMigrated, openPGlite, openPostgres, transaction, type Database, typ
 import type { Tables } from '../src/store/tables.ts';
 import { appendAudit, appendAuditMany, verifyStoredAudit, type AuditEventDraft } from '../src/audit/index.ts';
 import { chainMany, GENESIS_HEAD } from '../src/audit/chain/index.ts';
-import { INSERT_COLUMNS, RECORDSET_COLUMNS, rowJson } from '../src/audit/rows.ts';
+import { insertEventsSql } from '../src/audit/rows.ts';
 import { testSettings } from '../src/audit/testSupport.ts';
 
 export interface AuditBenchRow {
@@ -36,6 +38,15 @@ export interface AuditBenchRow {
   readTxWithAppendP99Ms: number;
   addedP50Ms: number;
   addedP99Ms: number;
+  /** The same read transaction plus a one-row insert into a plain table: the floor any write pays at commit. */
+  readTxWithWriteP50Ms: number;
+  readTxWithWriteP99Ms: number;
+  /** What the audit adds beyond that floor: with-append minus with-write, per percentile. */
+  addedOverWriteP50Ms: number;
+  addedOverWriteP99Ms: number;
+  /** write(8 KiB) + fdatasync of a file in the bench host's temp directory, like pg_test_fsync's fdatasync line. */
+  fdatasyncP50Ms: number;
+  fdatasyncP99Ms: number;
   /** The appendAudit call alone, inside the transaction (the rest of the added time is the commit's WAL flush). */
   appendCallP50Ms: number;
   appendCallP99Ms: number;
@@ -110,11 +121,12 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
 
   // Raw: the same rows, already chained, into a plain copy with the same indexes.
   await sql`create table audit_raw (like audit_events including defaults including indexes)`.execute(db);
+  // The very statement the append path uses, so the two differ only by what the chain adds.
   const prechained = chainMany(GENESIS_HEAD, drafts);
   let t0 = performance.now();
   for (let i = 0; i < prechained.length; i += o.batch) {
-    const json = `[${prechained.slice(i, i + o.batch).map(rowJson).join(',')}]`;
-    await transaction(db, (trx) => sql`insert into audit_raw (${sql.raw(INSERT_COLUMNS)}) select ${sql.raw(INSERT_COLUMNS)} from jsonb_to_recordset(${json}::jsonb) as x(${sql.raw(RECORDSET_COLUMNS)})`.execute(trx));
+    const chunk = prechained.slice(i, i + o.batch);
+    await transaction(db, (trx) => insertEventsSql('audit_raw', chunk).execute(trx));
   }
   const rawSeconds = (performance.now() - t0) / 1000;
 
@@ -126,8 +138,12 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
   }
   const chainedSeconds = (performance.now() - t0) / 1000;
 
-  // Latency a single append adds to a small read transaction, interleaved so drift hits both alike.
+  // Latency a single append adds to a small read transaction, interleaved so drift hits all alike;
+  // beside it, a one-row insert into a plain table in the same transaction: a transaction that
+  // writes anything waits at commit for its WAL to reach the disk, audit or not.
+  await sql`create table bench_commit_probe (id bigserial primary key, at timestamptz not null)`.execute(db);
   const plain: number[] = [];
+  const written: number[] = [];
   const audited: number[] = [];
   const inside: number[] = [];
   const read = (trx: Kysely<Tables>) => trx.selectFrom('audit_chain_head').select('seq').limit(1).execute();
@@ -135,6 +151,12 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
     let s = performance.now();
     await transaction(db, async (trx) => { await read(trx); });
     plain.push(performance.now() - s);
+    s = performance.now();
+    await transaction(db, async (trx) => {
+      await read(trx);
+      await sql`insert into bench_commit_probe (at) values (now())`.execute(trx);
+    });
+    written.push(performance.now() - s);
     s = performance.now();
     await transaction(db, async (trx) => {
       await read(trx);
@@ -165,13 +187,14 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
 
   t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const v = await verifyStoredAudit(db, { pageSize: 10_000 });
+  const v = await verifyStoredAudit(db);
   const verifySeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   // This process's CPU only (on PostgreSQL the server's work is elsewhere): on a shared machine the wall clock mostly measures the neighbours.
   const verifyCpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (!v.ok) throw new Error(`the benchmark log failed verification at seq ${v.firstBad.seq}`);
 
+  const fsyncs = await fdatasyncTimes(200);
   const p = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0; };
   const raw = o.events / rawSeconds;
   const chained = o.events / chainedSeconds;
@@ -185,10 +208,37 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
     readTxP50Ms: r3(p(plain, 0.5)), readTxP99Ms: r3(p(plain, 0.99)),
     readTxWithAppendP50Ms: r3(p(audited, 0.5)), readTxWithAppendP99Ms: r3(p(audited, 0.99)),
     addedP50Ms: r3(p(audited, 0.5) - p(plain, 0.5)), addedP99Ms: r3(p(audited, 0.99) - p(plain, 0.99)),
+    readTxWithWriteP50Ms: r3(p(written, 0.5)), readTxWithWriteP99Ms: r3(p(written, 0.99)),
+    addedOverWriteP50Ms: r3(p(audited, 0.5) - p(written, 0.5)), addedOverWriteP99Ms: r3(p(audited, 0.99) - p(written, 0.99)),
+    fdatasyncP50Ms: r3(p(fsyncs, 0.5)), fdatasyncP99Ms: r3(p(fsyncs, 0.99)),
     appendCallP50Ms: r3(p(inside, 0.5)), appendCallP99Ms: r3(p(inside, 0.99)),
     verifyPerSecond: Math.round(v.count / verifySeconds), verifyPerCpuSecond: Math.round(v.count / verifyCpuSeconds), verifiedEvents: v.count,
     loadAverage: r2(loadavg()[0] ?? 0),
   };
+}
+
+/**
+ * Milliseconds for each of n write(8 KiB) + fdatasync of one file, as pg_test_fsync measures the
+ * WAL's sync method (fdatasync here): the least a durable commit can wait on this disk. The temp
+ * directory stands in for the database's disk (on the benchmark host they are the same device).
+ */
+async function fdatasyncTimes(n: number): Promise<number[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'ohc-fsync-'));
+  const file = await open(join(dir, 'probe'), 'w');
+  const block = Buffer.alloc(8192, 1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = performance.now();
+      await file.write(block, 0, block.length, 0);
+      await file.datasync();
+      times.push(performance.now() - s);
+    }
+  } finally {
+    await file.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  return times;
 }
 
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -204,6 +254,9 @@ function print(r: AuditBenchResult): void {
     'single x10 conc/s': x.concurrentSingleAppendPerSecond ?? '-',
     'read tx p50/p99 ms': `${x.readTxP50Ms} / ${x.readTxP99Ms}`,
     '+append p50/p99 ms': `${x.addedP50Ms} / ${x.addedP99Ms}`,
+    '+1-row write p50/p99 ms': `${r3(x.readTxWithWriteP50Ms - x.readTxP50Ms)} / ${r3(x.readTxWithWriteP99Ms - x.readTxP99Ms)}`,
+    '+append over write p50/p99 ms': `${x.addedOverWriteP50Ms} / ${x.addedOverWriteP99Ms}`,
+    'fdatasync p50/p99 ms': `${x.fdatasyncP50Ms} / ${x.fdatasyncP99Ms}`,
     'append call p50/p99 ms': `${x.appendCallP50Ms} / ${x.appendCallP99Ms}`,
     'verify/s': x.verifyPerSecond,
     'verify/cpu-s': x.verifyPerCpuSecond,

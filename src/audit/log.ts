@@ -11,16 +11,21 @@ import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import {
   auditEventDraftProblems,
-  chainMany,
+  canonicalParts,
+  chainCheckedDrafts,
+  chainedEvent,
   chainNext,
   checkpointDraft,
+  isHex64,
+  sha256Hex,
   signCheckpoint,
   type AuditCheckpoint,
   type AuditEvent,
   type AuditEventDraft,
+  type CanonicalParts,
   type ChainHead,
 } from './chain/index.ts';
-import { INSERT_COLUMNS, RECORDSET_COLUMNS, rowJson } from './rows.ts';
+import { INSERT_COLUMNS, insertEventsSql } from './rows.ts';
 import { auditSettings, checkpointSigner, type AuditSettings } from './settings.ts';
 
 export type AuditUnavailableCode = 'invalid-event' | 'write-failed' | 'signing-failed';
@@ -47,10 +52,49 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Rows per INSERT statement: bounds the size of one JSON parameter for very large batches.
 const ROWS_PER_STATEMENT = 5000;
 
-/** Appends one event in `trx` (a transaction handle) and returns it chained. */
+/**
+ * Appends one event in `trx` (a transaction handle) and returns it chained. One statement: it
+ * locks the head, moves it on, and inserts the event hashed by the database over the canonical
+ * text prepared here (canonicalParts) and the head it locked, so the audited act waits for one
+ * round trip, not two. The hash is checked here before the event is returned.
+ */
 export async function appendAudit(trx: Kysely<Tables>, draft: AuditEventDraft, options: AppendOptions = {}): Promise<AuditEvent> {
-  const [event] = await appendAuditMany(trx, [draft], options);
-  return event as AuditEvent;
+  const settings = options.settings ?? auditSettings();
+  const ready = prepare(draft, 0);
+  const parts = canonicalParts(ready);
+  const stored = await step('write-failed', 'audit-events', () => appendOne(trx, ready, parts));
+  const seq = Number(stored.seq);
+  if (!isHex64(stored.prev_hash)) throw new AuditUnavailableError('write-failed', 'the audit event could not be written (the chain head is malformed)', 'chain-head');
+  // The database hashed what it was given; a server whose text is not UTF-8 underneath would hash
+  // other bytes and leave an event no verifier accepts. Refusing here keeps the act from happening.
+  if (sha256Hex(parts.beforePrevHash + stored.prev_hash + parts.beforeSeq + String(seq) + parts.after) !== stored.hash) {
+    throw new AuditUnavailableError('write-failed', 'the audit event could not be written (the database hashed it differently)', 'audit-events');
+  }
+  const event = chainedEvent(ready, seq, stored.prev_hash, stored.hash);
+  await checkpointIfDue(trx, { seq: seq - 1, hash: stored.prev_hash }, event, settings);
+  return event;
+}
+
+/** The one statement of appendAudit; returns what the database decided (seq, prev_hash, hash). */
+async function appendOne(trx: Kysely<Tables>, d: AuditEventDraft, parts: CanonicalParts): Promise<{ seq: number; prev_hash: string; hash: string }> {
+  const r = await sql<{ seq: number; prev_hash: string; hash: string }>`
+    with head as (select seq, hash from audit_chain_head where id for update),
+    moved as (
+      update audit_chain_head h
+         set seq = head.seq + 1,
+             hash = encode(sha256(convert_to(${parts.beforePrevHash}::text || head.hash || ${parts.beforeSeq}::text || (head.seq + 1)::text || ${parts.after}::text, 'UTF8')), 'hex')
+        from head
+       where h.id
+      returning h.seq, h.hash, head.hash as prev_hash
+    )
+    insert into audit_events (${sql.raw(INSERT_COLUMNS)})
+    select moved.seq, ${d.time}::timestamptz, ${d.actor.kind}, ${d.actor.id}, ${d.actor.organisationOds ?? null}, ${d.actor.role ?? null}, ${d.action},
+           ${d.personId ?? null}::uuid, ${d.purpose ?? null}, ${d.outcome}, ${JSON.stringify(d.details)}::jsonb, moved.prev_hash, moved.hash
+      from moved
+    returning seq, prev_hash, hash`.execute(trx);
+  const row = r.rows[0];
+  if (!row) throw new Error('the audit chain head row is missing');
+  return row;
 }
 
 /**
@@ -59,22 +103,28 @@ export async function appendAudit(trx: Kysely<Tables>, draft: AuditEventDraft, o
  */
 export async function appendAuditMany(trx: Kysely<Tables>, drafts: readonly AuditEventDraft[], options: AppendOptions = {}): Promise<AuditEvent[]> {
   if (drafts.length === 0) return [];
+  if (drafts.length === 1) return [await appendAudit(trx, drafts[0] as AuditEventDraft, options)];
   const settings = options.settings ?? auditSettings();
   // Checked before the head is locked, so a bad draft never holds up other writers.
   const ready = drafts.map(prepare);
   const head = await step('write-failed', 'chain-head', () => lockHead(trx));
-  const events = chainMany(head, ready);
-  const last = events[events.length - 1] as AuditEvent;
-  let all = events;
-  let checkpoint: AuditCheckpoint | undefined;
-  const every = settings.checkpointEvery;
-  if (every > 0 && Math.floor(last.seq / every) > Math.floor(head.seq / every)) {
-    checkpoint = await step('signing-failed', 'checkpoint', async () => signCheckpoint(last, last.time, await checkpointSigner(trx, settings)));
-    all = [...events, chainNext(last, checkpointDraft(checkpoint))];
-  }
-  await step('write-failed', 'audit-events', () => writeEvents(trx, all));
-  if (checkpoint) await step('write-failed', 'checkpoint', () => storeCheckpoint(trx, 'periodic', checkpoint));
+  const events = chainCheckedDrafts(head, ready);
+  await step('write-failed', 'audit-events', () => writeEvents(trx, events));
+  await checkpointIfDue(trx, head, events[events.length - 1] as AuditEvent, settings);
   return events;
+}
+
+/**
+ * Every `checkpointEvery` events a checkpoint of the head is signed, stored, and recorded in the
+ * log right after `last` (which must be the head, locked by `trx`); `before` is the head before
+ * this append.
+ */
+async function checkpointIfDue(trx: Kysely<Tables>, before: ChainHead, last: AuditEvent, settings: AuditSettings): Promise<void> {
+  const every = settings.checkpointEvery;
+  if (!(every > 0 && Math.floor(last.seq / every) > Math.floor(before.seq / every))) return;
+  const checkpoint = await step('signing-failed', 'checkpoint', async () => signCheckpoint(last, last.time, await checkpointSigner(trx, settings)));
+  await step('write-failed', 'audit-events', () => writeEvents(trx, [chainNext(last, checkpointDraft(checkpoint))]));
+  await step('write-failed', 'checkpoint', () => storeCheckpoint(trx, 'periodic', checkpoint));
 }
 
 /**
@@ -105,9 +155,7 @@ export async function writeEvents(trx: Kysely<Tables>, events: readonly AuditEve
   const last = events[events.length - 1];
   if (!last) return;
   for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
-    const chunk = events.slice(i, i + ROWS_PER_STATEMENT);
-    const json = `[${chunk.map(rowJson).join(',')}]`;
-    const insert = sql`insert into audit_events (${sql.raw(INSERT_COLUMNS)}) select ${sql.raw(INSERT_COLUMNS)} from jsonb_to_recordset(${json}::jsonb) as x(${sql.raw(RECORDSET_COLUMNS)})`;
+    const insert = insertEventsSql('audit_events', events.slice(i, i + ROWS_PER_STATEMENT));
     if (i + ROWS_PER_STATEMENT >= events.length) {
       // The last (usually only) chunk moves the head in the same statement: one round trip.
       await sql`with ins as (${insert}) update audit_chain_head set seq = ${last.seq}, hash = ${last.hash} where id`.execute(trx);

@@ -25,6 +25,7 @@ const cases: Case[] = [
   ['a removed person', async (trx) => void (await sql`update audit_events set person_id = null where seq = 6`.execute(trx)), 6, 'edited'],
   ['an edited outcome on the last event', async (trx) => void (await sql`update audit_events set outcome = 'denied' where seq = 25`.execute(trx)), 25, 'edited'],
   ['a deleted event', async (trx) => void (await sql`delete from audit_events where seq = 8`.execute(trx)), 8, 'deleted'],
+  ['deleted events spanning several pages', async (trx) => void (await sql`delete from audit_events where seq between 5 and 17`.execute(trx)), 5, 'deleted'],
   ['deleted events with the rest renumbered', async (trx) => {
     await sql`delete from audit_events where seq in (8, 9)`.execute(trx);
     await sql`update audit_events set seq = seq - 2 where seq > 9`.execute(trx);

@@ -124,9 +124,17 @@ export function isAuditAction(x: unknown): x is AuditAction {
 /** True for `YYYY-MM-DDTHH:MM:SS.sssZ` naming a real calendar instant. */
 export function isIsoUtcMillis(x: unknown): x is string {
   if (typeof x !== 'string' || !ISO_UTC_MS.test(x)) return false;
-  const t = Date.parse(x);
-  // Date.parse rolls 31 February over into March; the round trip catches it.
-  return Number.isFinite(t) && new Date(t).toISOString() === x;
+  // The pattern bounds every field but the day by the month (31 February): checked by arithmetic,
+  // not a Date round trip, which cost a tenth of chaining an event.
+  const year = Number(x.slice(0, 4));
+  const month = Number(x.slice(5, 7));
+  const day = Number(x.slice(8, 10));
+  return day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 export function isHex64(x: unknown): x is string {

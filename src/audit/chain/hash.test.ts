@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJsonWithout } from './canonical.ts';
-import { auditEventFromStored, GENESIS_HASH, GENESIS_HEAD, type AuditEventDraft } from './event.ts';
-import { AuditChainError, auditEventHash, chainMany, chainNext, headOf, sha256Hex } from './hash.ts';
+import { auditEventFromStored, GENESIS_HASH, GENESIS_HEAD, isIsoUtcMillis, type AuditEventDraft } from './event.ts';
+import { AuditChainError, auditEventHash, canonicalParts, chainCheckedDrafts, chainedEvent, chainMany, chainNext, headOf, sha256Hex } from './hash.ts';
 import { sampleDraft, sampleLog } from './testLog.ts';
 
 const draft: AuditEventDraft = {
@@ -111,6 +112,77 @@ describe('chainMany', () => {
     expect(more[0]?.prevHash).toBe(head.hash);
     expect(chainMany(head, [])).toEqual([]);
     expect(headOf([], head)).toEqual(head);
+  });
+});
+
+describe('chainCheckedDrafts', () => {
+  it('chains checked drafts exactly as chainMany does, and still checks the head', () => {
+    const drafts = Array.from({ length: 50 }, (_, i) => sampleDraft(i));
+    const head = { seq: 7, hash: 'c'.repeat(64) };
+    expect(chainCheckedDrafts(head, drafts)).toEqual(chainMany(head, drafts));
+    expect(() => chainCheckedDrafts({ seq: 0, hash: 'XYZ' }, drafts)).toThrow(AuditChainError);
+  });
+});
+
+describe('canonicalParts', () => {
+  const awkward: AuditEventDraft = {
+    time: '2025-03-01T10:00:00.000Z',
+    actor: { kind: 'user', id: 'u-"quoted"\\back\nline', organisationOds: 'café ✓ 😀 \u2028', role: 'r\u0001' },
+    action: 'view',
+    personId: 'p1',
+    purpose: 'direct-care',
+    outcome: 'success',
+    details: { é: 1, B: [1.5, -0, 1e21, 'x"y'], a: { z: null, y: true }, '': '\ud800' },
+  };
+  it.each<[string, AuditEventDraft]>([
+    ['every optional member', draft],
+    ['no optional members', { ...draft, personId: undefined, purpose: undefined, actor: { kind: 'system', id: 'job' } }],
+    ['a purpose but no person', { ...draft, personId: undefined }],
+    ['a person but no purpose', { ...draft, purpose: undefined }],
+    ['awkward text and details', awkward],
+    ...Array.from({ length: 6 }, (_, i): [string, AuditEventDraft] => [`sample draft ${i}`, sampleDraft(i)]),
+  ])('put together around prevHash and seq, give the canonical text: %s', (_name, d) => {
+    const prev = { seq: 41, hash: 'ab'.repeat(32) };
+    const e = chainNext(prev, d);
+    const parts = canonicalParts(d);
+    const text = parts.beforePrevHash + prev.hash + parts.beforeSeq + String(e.seq) + parts.after;
+    expect(text).toBe(canonicalJsonWithout(e, 'hash'));
+    expect(sha256Hex(text)).toBe(e.hash);
+    // The event rebuilt from a hash computed elsewhere is the chained event, key order included.
+    const rebuilt = chainedEvent(d, e.seq, prev.hash, e.hash);
+    expect(rebuilt).toEqual(e);
+    expect(JSON.stringify(rebuilt)).toBe(JSON.stringify(e));
+  });
+});
+
+describe('isIsoUtcMillis', () => {
+  it.each<[string, unknown, boolean]>([
+    ['an ordinary instant', '2025-03-01T10:00:00.000Z', true],
+    ['the last millisecond of a year', '2025-12-31T23:59:59.999Z', true],
+    ['a leap day', '2024-02-29T00:00:00.000Z', true],
+    ['a leap day in a 400th year', '2000-02-29T00:00:00.000Z', true],
+    ['29 February in a common year', '2025-02-29T00:00:00.000Z', false],
+    ['29 February in a century year', '1900-02-29T00:00:00.000Z', false],
+    ['31 April', '2025-04-31T00:00:00.000Z', false],
+    ['month 13', '2025-13-01T00:00:00.000Z', false],
+    ['hour 24', '2025-01-01T24:00:00.000Z', false],
+    ['no milliseconds', '2025-01-01T00:00:00Z', false],
+    ['an offset', '2025-01-01T00:00:00.000+00:00', false],
+    ['not a string', 1735689600000, false],
+  ])('%s → %s', (_name, x, ok) => {
+    expect(isIsoUtcMillis(x)).toBe(ok);
+  });
+
+  it('property: agrees with a Date round trip for any date-shaped string', () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 31 }), (y, m, d) => {
+        const x = `${String(y).padStart(4, '0')}-${two(m)}-${two(d)}T12:34:56.789Z`;
+        const t = Date.parse(x);
+        expect(isIsoUtcMillis(x)).toBe(Number.isFinite(t) && new Date(t).toISOString() === x);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

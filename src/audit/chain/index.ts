@@ -4,7 +4,7 @@
  */
 export * from './event.ts';
 export { canonicalJson, canonicalJsonWithout, CanonicalJsonError } from './canonical.ts';
-export { auditEventHash, chainNext, chainMany, headOf, sha256Hex, AuditChainError } from './hash.ts';
+export { auditEventHash, chainNext, chainMany, chainCheckedDrafts, canonicalParts, chainedEvent, headOf, type CanonicalParts, sha256Hex, AuditChainError } from './hash.ts';
 export {
   signCheckpoint,
   verifyCheckpoint,
@@ -23,6 +23,6 @@ export {
   type KeyInput,
   type PublicKeySet,
 } from './checkpoint.ts';
-export { verifyChain, verifyChainSync, ChainVerifier, type ChainProblem, type FirstBad, type VerifyOptions, type VerifyResult } from './verify.ts';
+export { verifyChain, verifyChainSync, ChainVerifier, type ChainLink, type ChainProblem, type FirstBad, type VerifyOptions, type VerifyResult } from './verify.ts';
 export { toFhirAuditEvent, ODS_ORGANISATION_SYSTEM, type FhirAuditEvent, type FhirAuditOptions } from './fhirAuditEvent.ts';
 export { whoViewed, whoViewedEntry, type WhoViewedEntry, type WhoViewedOptions, type WhoViewedActivity } from './whoViewed.ts';

@@ -3,7 +3,7 @@ import { checkpointDraft, checkpointKeysFromSeed, signCheckpoint, type AuditChec
 import { GENESIS_HEAD, type AuditEvent, type ChainHead } from './event.ts';
 import { auditEventHash, chainMany, chainNext, headOf } from './hash.ts';
 import { sampleDraft, sampleLog } from './testLog.ts';
-import { ChainVerifier, verifyChain, verifyChainSync, type ChainProblem, type VerifyOptions } from './verify.ts';
+import { ChainVerifier, verifyChain, verifyChainSync, type ChainProblem, type VerifyOptions, type VerifyResult } from './verify.ts';
 
 const keys = checkpointKeysFromSeed('audit-key-1', new Uint8Array(32).fill(3));
 const signer = { keyId: keys.keyId, privateKey: keys.privateKeyPem };
@@ -170,6 +170,79 @@ describe('checkpoints recorded in the log', () => {
     const elsewhere = signCheckpoint(at(before, 2), T, signer);
     const bad = [...before, chainNext(headOf(before), checkpointDraft(elsewhere))];
     expect(await verifyChain(bad, { publicKeys })).toMatchObject({ ok: false, firstBad: { seq: 6, problem: 'hash-mismatch' } });
+  });
+});
+
+/**
+ * How the stored verifier feeds the chain: each event first to the fast path with its own hash
+ * (worked out by other means there), and to push only when the fast path declines it.
+ */
+function verifyFastFirst(events: AuditEvent[], options: VerifyOptions = {}): VerifyResult {
+  const v = new ChainVerifier(options);
+  for (const e of events) {
+    let own = '';
+    try {
+      own = auditEventHash(e);
+    } catch {
+      // not an event: the fast path must decline it
+    }
+    const taken = e !== null && typeof e === 'object' ? v.pushIntact(e, own) : undefined;
+    if (taken === false) break;
+    if (taken === undefined && !v.push(e)) break;
+  }
+  return v.finish();
+}
+
+describe('the fast path (pushIntact)', () => {
+  it('takes an intact log whole, checkpoints and head included', () => {
+    const cps = [signCheckpoint(at(original, 4), T, signer), signCheckpoint(at(original, N), T, signer)];
+    const options = { checkpoints: cps, publicKeys, expectedHead: headOf(original) };
+    const v = new ChainVerifier(options);
+    for (const e of original) expect(v.pushIntact(e, auditEventHash(e))).toBe(true);
+    expect(v.finish()).toEqual(verifyChainSync(original, options));
+  });
+
+  it.each<[string, (e: AuditEvent) => [AuditEvent, string]]>([
+    ['its own hash is wrong', (e) => [e, 'f'.repeat(64)]],
+    ['it does not link to the event before', (e) => [{ ...e, prevHash: 'd'.repeat(64) }, e.hash]],
+    ['its seq is not the next one', (e) => [{ ...e, seq: e.seq + 1 }, e.hash]],
+  ])('declines an event when %s, taking nothing', (_name, change) => {
+    const v = new ChainVerifier();
+    for (const e of original.slice(0, 4)) v.pushIntact(e, auditEventHash(e));
+    const [e, own] = change(at(original, 5));
+    expect(v.pushIntact(e, own)).toBeUndefined();
+    for (const rest of original.slice(4)) v.push(rest);
+    expect(v.finish()).toMatchObject({ ok: true, count: N });
+  });
+
+  it('declines everything while an earlier event awaits judgement', () => {
+    const v = new ChainVerifier();
+    for (const e of original.slice(0, 4)) v.pushIntact(e, auditEventHash(e));
+    v.push({ ...at(original, 5), details: {} });
+    expect(v.clean).toBe(false);
+    expect(v.pushIntact(at(original, 6), at(original, 6).hash)).toBeUndefined();
+  });
+
+  it.each(cases)('gives exactly the verdict of push alone: %s', (_name, tamper) => {
+    const tampered = tamper(structuredClone(original));
+    expect(verifyFastFirst(tampered)).toEqual(verifyChainSync(tampered));
+  });
+
+  it('gives exactly the verdict of push alone with checkpoints, heads and in-log checkpoints', () => {
+    const cp = (seq: number, log = original): AuditCheckpoint => signCheckpoint(at(log, seq), T, signer);
+    const runs: [AuditEvent[], VerifyOptions][] = [
+      [original.slice(0, 8), { checkpoints: [cp(10)], publicKeys }],
+      [original.slice(0, N - 1), { expectedHead: headOf(original) }],
+      [relinkFrom(edit(4, (e) => ({ ...e, details: {} }))(original), 3), { checkpoints: [cp(6)], publicKeys }],
+      [edit(N, (e) => rehash({ ...e, details: {} }))(original), { expectedHead: headOf(original) }],
+      [original, { checkpoints: [cp(3), { ...cp(6), hash: 'a'.repeat(64) }], publicKeys }],
+      [original, { checkpoints: [cp(4)] }],
+    ];
+    for (const [log, options] of runs) expect(verifyFastFirst(structuredClone(log), options)).toEqual(verifyChainSync(log, options));
+    const before = sampleLog(5);
+    const elsewhere = signCheckpoint(at(before, 2), T, signer);
+    const bad = [...before, chainNext(headOf(before), checkpointDraft(elsewhere))];
+    expect(verifyFastFirst(bad, { publicKeys })).toEqual(verifyChainSync(bad, { publicKeys }));
   });
 });
 

@@ -85,6 +85,19 @@ interface PendingContent {
   shiftUp: number;
 }
 
+/**
+ * What the chain checks read of an event once its own hash is known: its place, its link, its
+ * hash, and (for in-log checkpoints) its action and details. `action` may be left null for any
+ * event that is not a checkpoint.
+ */
+export interface ChainLink {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  action: string | null;
+  details?: unknown;
+}
+
 interface CheckpointEntry {
   cp: AuditCheckpoint;
   verdict: CheckpointVerdict;
@@ -174,6 +187,25 @@ export class ChainVerifier {
     );
   }
 
+  /** Nothing half-judged: no event waiting on the next one, no open search for missing seqs, no verdict. */
+  get clean(): boolean {
+    return this.bad === undefined && this.pending === undefined && this.scan === undefined;
+  }
+
+  /**
+   * The fast path, for callers that worked out the event's own hash by other means (the stored
+   * verifier hashes text the database serialised): takes the event only when it is exactly the
+   * expected next one, its own hash is right and it links to the event before. Anything else
+   * returns undefined, taking nothing: push the full event, which tells what happened.
+   * A right hash here means the event is as written whatever serialised it, so this never
+   * accepts an event push would refuse; signed checkpoints, in-log checkpoints and the expected
+   * head are checked exactly as push checks them.
+   */
+  pushIntact(link: ChainLink, ownHash: string): boolean | undefined {
+    if (!this.clean || link.seq !== this.nextSeq || ownHash !== link.hash || link.prevHash !== this.prevHash) return undefined;
+    return this.accept(link);
+  }
+
   finish(): VerifyResult {
     if (this.pending) this.resolvePending(undefined);
     if (this.scan && !this.bad) {
@@ -206,7 +238,7 @@ export class ChainVerifier {
     }
   }
 
-  private accept(e: AuditEvent): boolean {
+  private accept(e: ChainLink): boolean {
     this.count++;
     this.lastPrevHash = this.prevHash;
     this.prevHash = e.hash;
@@ -241,7 +273,7 @@ export class ChainVerifier {
   }
 
   /** A checkpoint recorded in the log must sign the event just before it (see checkpointDraft). */
-  private inLogCheckpointAgrees(e: AuditEvent): boolean {
+  private inLogCheckpointAgrees(e: ChainLink): boolean {
     const details = e.details as Record<string, unknown> | undefined;
     const cp = details?.checkpoint;
     if (cp === undefined) return true;
