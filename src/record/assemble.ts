@@ -17,9 +17,21 @@ function freshnessOf(feed: FeedFreshness | undefined, feedId: string, orgName: R
   return { feedId, ods, organisationName: orgName.get(ods) ?? ods, lastSuccessAt: feed?.lastSuccessAt ? feed.lastSuccessAt.toISOString() : null };
 }
 
+// Each item's date is parsed once, not at every comparison of a sort (a record is sorted by
+// section and again whole, and parsing dominates the comparison).
+const sortKeys = new WeakMap<RecordItem, number>();
+function sortKey(item: RecordItem): number {
+  let k = sortKeys.get(item);
+  if (k === undefined) {
+    k = dateSortKey(item.date);
+    sortKeys.set(item, k);
+  }
+  return k;
+}
+
 /** Newest first by clinical date; then by the source's last update; then by id so the order is total. */
 export function compareItems(a: RecordItem, b: RecordItem): number {
-  const d = dateSortKey(b.date) - dateSortKey(a.date);
+  const d = sortKey(b) - sortKey(a);
   if (d !== 0 && !Number.isNaN(d)) return d;
   const u = (b.sources[0]?.lastUpdated ?? '').localeCompare(a.sources[0]?.lastUpdated ?? '');
   return u !== 0 ? u : a.id.localeCompare(b.id);
@@ -57,12 +69,23 @@ export function assembleRecord(input: AssembleInput): CombinedRecord {
     else bySection.set(key, [e]);
   }
 
+  // One freshness per feed, shared by every section it contributes to.
+  const freshness = new Map<string, SectionFreshness>();
+  const freshnessFor = (feedId: string): SectionFreshness => {
+    let f = freshness.get(feedId);
+    if (!f) {
+      f = freshnessOf(feedById.get(feedId), feedId, orgName);
+      freshness.set(feedId, f);
+    }
+    return f;
+  };
+
   const sections: RecordSection[] = [];
   for (const key of SECTION_KEYS) {
     const entries = bySection.get(key) ?? [];
     const items = groupSameFacts(entries).map((g) => toItem(g, orgName)).sort(compareItems);
     const feedIds = [...new Set(entries.map((e) => e.feedId))].sort();
-    sections.push({ key, title: SECTION_TITLES[key], items, freshness: feedIds.map((f) => freshnessOf(feedById.get(f), f, orgName)) });
+    sections.push({ key, title: SECTION_TITLES[key], items, freshness: feedIds.map(freshnessFor) });
   }
 
   const allFeeds = new Set<string>([...input.sourceRecords.map((r) => r.feedId), ...input.entries.map((e) => e.feedId)]);
@@ -71,6 +94,6 @@ export function assembleRecord(input: AssembleInput): CombinedRecord {
     demographics: assembleDemographics(input.sourceRecords, patients, input.feeds, input.organisations),
     sections,
     withheld: input.withheld.map((m) => ({ reason: m.reason, text: m.text, count: m.entryIds.length })),
-    freshness: [...allFeeds].sort().map((f) => freshnessOf(feedById.get(f), f, orgName)),
+    freshness: [...allFeeds].sort().map(freshnessFor),
   };
 }

@@ -24,9 +24,8 @@ function periodEnd(v: unknown): string | undefined {
 }
 
 /** The first of these elements that holds a date: `x` for a dateTime, `x.start` for a Period. */
-function firstDate(r: Json, names: readonly string[]): string | undefined {
-  for (const n of names) {
-    const [head, tail] = n.split('.') as [string, string | undefined];
+function firstDate(r: Json, paths: readonly (readonly [string, string | undefined])[]): string | undefined {
+  for (const [head, tail] of paths) {
     const v = tail ? obj(r[head])?.[tail] : r[head];
     const s = str(v) ?? periodStart(v);
     if (s) return s;
@@ -53,10 +52,15 @@ const DATE_ELEMENTS: Readonly<Record<string, readonly string[]>> = {
   RelatedPerson: ['period'],
 };
 
+// The element names split once at load: every item of every record is dated through them.
+const DATE_PATHS: ReadonlyMap<string, readonly (readonly [string, string | undefined])[]> = new Map(
+  Object.entries(DATE_ELEMENTS).map(([type, names]) => [type, names.map((n) => n.split('.') as [string, string | undefined])]),
+);
+
 /** The clinical date of the resource (ISO date or date-time as the source wrote it), or null. */
 export function clinicalDate(r: FhirJson): string | null {
-  const names = DATE_ELEMENTS[r.resourceType];
-  return (names && firstDate(r, names)) ?? null;
+  const paths = DATE_PATHS.get(r.resourceType);
+  return (paths && firstDate(r, paths)) ?? null;
 }
 
 /** The end of the span a resource covers, when it states one. */

@@ -27,6 +27,8 @@ export interface FhirRouteDeps<U extends FhirUser = FhirUser> {
    * access.decide for this user, person and purpose: loads the person's access facts (existence,
    * objection, restriction, relationships, deceased) and the user's DecisionUser, then calls decide().
    * `personId` null means no such person (decide answers person-not-found after the user checks).
+   * An id may also be one that is no current person (unknown, or merged into another): its facts
+   * must then say the person does not exist, and the routes follow the merge and ask again.
    */
   decide(input: { user: U; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision>;
   /** Appends one audit event inside `trx`. If it throws, the read is rolled back and answered 503 with no data. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bundle, OperationOutcome, Patient } from 'fhir/r4';
 import { createTestDatabase, testEngines, type TestDatabase } from '../../store/testing.ts';
 import { fhirSchemaProblems } from '../../fhir/schema.ts';
+import { seedRecord } from '../../record/testing.ts';
 import { buildApp, fakeDeps, NHS_ANN, NHS_NOBODY, NHS_OPTED_OUT, seedCounty, type FakeDeps, type Seeded } from './testing.ts';
 
 const NHS = 'https://fhir.nhs.uk/Id/nhs-number';
@@ -202,6 +203,37 @@ describe.each(testEngines())('FHIR read API on %s', (engine) => {
       expect(new Set(seen).size).toBe(total);
       expect(seen).toHaveLength(total);
       expect(pages).toBe(Math.ceil(total / 3));
+    });
+
+    it('follows a merge: an id merged away answers with the surviving person, decided and audited as them', async () => {
+      const merged = (await seedRecord(database.db, { persons: [{ mergedInto: seeded.ann }] })).personIds[0]!;
+      const asked: (string | null)[] = [];
+      const decide = fake.deps.decide.bind(fake.deps);
+      fake.deps.decide = (input) => {
+        asked.push(input.personId);
+        return decide(input);
+      };
+      try {
+        for (const id of [merged, merged.toUpperCase()]) {
+          asked.length = 0;
+          const r = await get(`/fhir/Patient/${id}/$everything`);
+          expect(r.statusCode).toBe(200);
+          const b = json<Bundle>(r);
+          expect(b.entry![0]!.resource).toMatchObject({ resourceType: 'Patient', id: seeded.ann });
+          expect(fake.audits.at(-1)).toMatchObject({ action: 'view', personId: seeded.ann });
+          // The id as asked is no current person, so the survivor is decided about in its place.
+          expect(asked).toEqual([merged, seeded.ann]);
+        }
+        const refused = await get(`/fhir/Patient/${merged}/$everything`, STRANGER);
+        expect(refused.statusCode).toBe(403);
+        expect(fake.audits.at(-1)).toMatchObject({ action: 'access-denied', personId: seeded.ann });
+        // A current person is decided about once: the decision's facts are the existence check.
+        asked.length = 0;
+        expect((await get(`/fhir/Patient/${seeded.ann}/$everything`)).statusCode).toBe(200);
+        expect(asked).toEqual([seeded.ann]);
+      } finally {
+        fake.deps.decide = decide;
+      }
     });
 
     it('without a legitimate relationship: 403 relationship-required', async () => {

@@ -1,6 +1,8 @@
 /**
  * The FHIR R4 read API as a Fastify plugin. Every read is one straight line: authenticate →
- * resolve the person → decide → (in one transaction) load, assemble, audit → render. If the audit
+ * resolve the person → decide → (in one transaction) load, assemble, audit → render. The decision's
+ * facts say whether an id is a current person, so resolving costs a look-up of its own only when an
+ * id is refused (it may have been merged into another). If the audit
  * cannot be written the transaction is rolled back and the answer is 503 with no data. An opted-out
  * person and an unknown id get the very same 404.
  */
@@ -24,6 +26,8 @@ import { composePatient, issue, outcome, referenceIndex, renderItem, searchset, 
 export const ACCESS_REASON_SYSTEM = 'https://fhir.ohc.example/CodeSystem/access-reason';
 const NOT_FOUND_TEXT = "No shared record is available for this person. Contact the person's care providers directly.";
 const CAPABILITY_DATE = '2025-07-01';
+
+const PERSON_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An audit that could not be written: nothing may be returned. */
 class AuditUnavailable extends Error {}
@@ -146,6 +150,26 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       }
     }
 
+    /**
+     * The person an id names now and the decision about them. The access facts already say whether
+     * an id is a current person, so an allowed decision needs no separate look-up: merges are
+     * followed (and the decision asked again about the survivor) only when the first answer is a
+     * refusal — which is then about exactly the person the original order would have resolved.
+     */
+    async function resolveAndDecide(user: U, rawId: string, purpose: Purpose, now: Date): Promise<{ personId: string | null; decision: Decision }> {
+      const asked = PERSON_ID.test(rawId) ? rawId.toLowerCase() : null;
+      if (asked) {
+        const decision = await deps.decide({ user, personId: asked, purpose, now });
+        if (decision.allow) return { personId: asked, decision };
+        const personId = await resolvePersonId(deps.db, asked);
+        if (personId === asked) return { personId, decision };
+        return { personId, decision: await deps.decide({ user, personId, purpose, now }) };
+      }
+      // Not an id we issue: no such person (resolvePersonId answers null without asking the database).
+      const personId = await resolvePersonId(deps.db, rawId);
+      return { personId, decision: await deps.decide({ user, personId, purpose, now }) };
+    }
+
     /** authenticate → resolve → decide for a person-scoped route; null once answered. */
     async function personAccess(req: FastifyRequest, reply: FastifyReply, rawId: string, purpose: Purpose, route: string, signedIn?: U):
       Promise<{ user: U; personId: string; decision: Extract<Decision, { allow: true }>; now: Date } | null> {
@@ -156,8 +180,7 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
         user = started.user as U;
       }
       const now = deps.now();
-      const personId = await resolvePersonId(deps.db, rawId);
-      const decision = await deps.decide({ user, personId, purpose, now });
+      const { personId, decision } = await resolveAndDecide(user, rawId, purpose, now);
       if (!decision.allow) {
         await refuse(reply, user, decision, personId, route, now);
         return null;
