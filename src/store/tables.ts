@@ -387,7 +387,58 @@ export interface MpiTables {
 
 // ---- end master patient index ----
 
-export interface Tables extends AccessTables, AuditTables, MpiTables {
+// ---- rights requests (0007_rights.sql, owned by src/rights/) ----
+
+export type RightsCaseKindColumn = 'access' | 'rectification' | 'restriction' | 'objection' | 'complaint';
+
+export interface RightsCasesTable {
+  id: Generated<string>;
+  reference: Generated<number>;
+  kind: RightsCaseKindColumn;
+  nhs_number: string;
+  person_id: string | null;
+  description: string;
+  /** YYYY-MM-DD on both engines. */
+  received_on: string;
+  channel: 'pals' | 'gp';
+  logged_by: string;
+  logged_by_org: string;
+  logged_at: Timestamp;
+}
+
+export interface RightsCasePartsTable {
+  id: Generated<number>;
+  case_id: string;
+  organisation_ods: string;
+  basis: 'holds-data' | 'no-data-held';
+  status: ColumnType<'open' | 'done', 'open' | 'done' | undefined, 'open' | 'done'>;
+  extension_months: ColumnType<number, number | undefined, number>;
+  extension_reason: string | null;
+  completed_at: Timestamp | null;
+  completed_by: string | null;
+  outcome_note: string | null;
+}
+
+export interface RightsCaseEventsTable {
+  id: Generated<number>;
+  case_id: string;
+  part_id: number | null;
+  action: 'logged' | 'routed' | 'extended' | 'completed' | 'exported';
+  by_user_id: string;
+  organisation_ods: string;
+  at: Timestamp;
+  note: string | null;
+}
+
+export interface RightsTables {
+  rights_cases: RightsCasesTable;
+  rights_case_parts: RightsCasePartsTable;
+  rights_case_events: RightsCaseEventsTable;
+}
+
+// ---- end rights requests ----
+
+export interface Tables extends AccessTables, AuditTables, MpiTables, RightsTables {
   server_secrets: ServerSecretsTable;
   shared_resources: SharedResourcesTable;
   schema_migrations: SchemaMigrationsTable;

@@ -25,6 +25,8 @@ import { registerClinicalRoutes } from './routes/clinical.ts';
 import { registerObjectionRoutes } from './routes/objections.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerRightsRoutes } from './routes/rights.ts';
+import { registerStatisticsRoutes } from './routes/statistics.ts';
 
 export interface WebOptions {
   /** An OpenID Connect provider (openOidcProvider): adds "Sign in with your organisation's account". */
@@ -115,6 +117,8 @@ export function webRoutes(options: WebOptions = {}): RoutePlugin {
       registerObjectionRoutes(web, ctx, guard);
       registerAdminRoutes(web, ctx, guard, { feedLateAfterHours: options.feedLateAfterHours ?? 24 });
       registerAuditRoutes(web, ctx, guard);
+      registerRightsRoutes(web, ctx, guard);
+      registerStatisticsRoutes(web, ctx, guard);
     });
   };
 }

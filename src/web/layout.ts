@@ -43,7 +43,11 @@ export function navigationFor(role: Role): NavItem[] {
       return [{ href: '/search', text: 'Find a person' }];
     case 'pals-officer':
     case 'gp-practice-staff':
-      return [{ href: '/objections', text: 'Objections (opt-out)' }];
+      return [{ href: '/objections', text: 'Objections (opt-out)' }, { href: '/rights', text: 'Rights requests' }];
+    case 'access-to-records':
+      return [{ href: '/rights/cases', text: 'Rights requests' }];
+    case 'analyst':
+      return [{ href: '/statistics', text: 'Statistics' }];
     case 'system-admin':
       return [
         { href: '/admin/organisations', text: 'Organisations' }, { href: '/admin/feeds', text: 'Feeds' },

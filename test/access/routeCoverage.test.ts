@@ -17,7 +17,7 @@ import { appendAudit } from '../../src/audit/index.ts';
 import { createSession } from '../../src/access/index.ts';
 import { testRangeNhsNumber } from '../../src/nhs/nhsNumber.ts';
 
-type Kind = 'public' | 'feed' | 'sign-in' | 'clinical-api' | 'clinical-web' | 'governance' | 'admin-web' | 'front-desk-web' | 'session';
+type Kind = 'public' | 'feed' | 'sign-in' | 'clinical-api' | 'clinical-web' | 'governance' | 'admin-web' | 'front-desk-web' | 'session' | 'rights-web' | 'statistics-web';
 
 const ROUTES: Record<string, Kind> = {
   'GET /healthz': 'public',
@@ -66,6 +66,18 @@ const ROUTES: Record<string, Kind> = {
   'POST /admin/users': 'admin-web',
   'POST /admin/users/suspend': 'admin-web',
   'POST /admin/users/training': 'admin-web',
+  'GET /rights': 'front-desk-web',
+  'POST /rights/confirm': 'front-desk-web',
+  'POST /rights/edit': 'front-desk-web',
+  'POST /rights/submit': 'front-desk-web',
+  // Decided (handle-rights-case / export) and audited in src/rights; tested there and in test/web/rights.test.ts.
+  'GET /rights/cases': 'rights-web',
+  'GET /rights/cases/:id': 'rights-web',
+  'POST /rights/cases/:id/done': 'rights-web',
+  'POST /rights/cases/:id/extend': 'rights-web',
+  'GET /rights/cases/:id/export': 'rights-web',
+  // Aggregates only (suppressed and rounded), decided and audited in src/statistics.
+  'GET /statistics': 'statistics-web',
 };
 
 const NHS = testRangeNhsNumber(4242);

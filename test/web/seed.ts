@@ -114,3 +114,39 @@ export async function seedCounty(db: Kysely<Tables>, opts: { persons: number; se
   await addFeed(db, { id: 'zzw01-pas', organisationOds: 'ZZW01', format: 'hl7v2' });
   return { gpOds, acuteOds: acute.ods_code, people: { registered, unrelated, optedOut, objector }, deadLetters, users };
 }
+
+export interface SeededRights {
+  /**
+   * An access-to-records officer of the acute trust (with an authenticator app: the role sees personal
+   * data), one of the community hospital added last (which holds nothing on anyone), and an analyst.
+   */
+  users: Record<'atr' | 'atrElsewhere' | 'analyst', SeededUser>;
+  /** A person with data from the acute trust, neither opted out nor used by the objection journeys. */
+  person: Person;
+}
+
+/** What the rights and statistics journeys add to the seeded county. */
+export async function seedRights(db: Kysely<Tables>, seeded: Seeded, now: Date): Promise<SeededRights> {
+  const audit = async (trx: Kysely<Tables>, d: Parameters<typeof appendAudit>[1]) => { await appendAudit(trx, d); };
+  const mk = async (username: string, name: string, org: string, role: string, totp: boolean) => {
+    const r = await addUser(db, { username, name, organisationOds: org, role, trainingValidUntil: '2099-03-31', password: PASSWORD, enrolTotp: totp }, now, audit, CLI_ACTOR, { scrypt: TEST_SCRYPT });
+    return { username, totpUri: r.totpUri };
+  };
+  const users = {
+    atr: await mk('atr.ria', 'Ria Shah', seeded.acuteOds, 'access-to-records', true),
+    atrElsewhere: await mk('atr.eli', 'Eli Moss', 'ZZW01', 'access-to-records', true),
+    analyst: await mk('analyst.ana', 'Ana Lyst', seeded.acuteOds, 'analyst', false),
+  };
+  const used = new Set(Object.values(seeded.people).map((p) => p.personId));
+  const rows = await db.selectFrom('resources').innerJoin('source_records', 'source_records.person_id', 'resources.person_id')
+    .select(['resources.person_id', 'source_records.nhs_number', 'source_records.demographics'])
+    .where('resources.source_org', '=', seeded.acuteOds).where('resources.deleted', '=', false)
+    .where('source_records.nhs_number', 'is not', null).where('source_records.retired_into', 'is', null)
+    .orderBy('resources.person_id').execute();
+  for (const r of rows) {
+    const d = r.demographics as { family?: string; given?: string[]; birthDate?: string };
+    if (used.has(r.person_id) || !r.nhs_number || !d.family || !d.given?.[0] || !d.birthDate) continue;
+    return { users, person: { personId: r.person_id, nhsNumber: r.nhs_number, family: d.family, given: d.given[0], birthDate: d.birthDate } };
+  }
+  throw new Error('the generated county has no person with data from the acute trust for the rights journeys');
+}

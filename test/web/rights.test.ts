@@ -1,0 +1,231 @@
+/**
+ * Browser journeys for rights requests and statistics, in Debian's Chromium with JavaScript on and
+ * off: PALS logs an access request (errors, check, receipt); the acute trust's access-to-records
+ * officer finds it among the cases routed to them, sees the scope, downloads the access export,
+ * extends the time limit and marks their part done; the analyst reads the anonymised statistics.
+ * axe-core checks each page for serious or critical problems; screenshots go to docs/screenshots/.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { generateSync } from 'otplib';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config/config.ts';
+import { buildHttpServer } from '../../src/http/server.ts';
+import { createTestDatabase, type TestDatabase } from '../../src/store/testing.ts';
+import { webRoutes } from '../../src/web/index.ts';
+import { formatNhsNumber } from '../../src/nhs/nhsNumber.ts';
+import { PASSWORD, seedCounty, seedRights, TEST_SCRYPT, type Seeded, type SeededRights } from './seed.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
+
+let t: TestDatabase;
+let app: FastifyInstance;
+let browser: Browser;
+let base: string;
+let seeded: Seeded;
+let rights: SeededRights;
+const totpUses = new Map<string, number>();
+const noScript = new WeakSet<Page>();
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" to run the web journeys`);
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  t = await createTestDatabase('pglite');
+  const now = () => new Date();
+  seeded = await seedCounty(t.db, { persons: 40, seed: 'web-rights', asOf: new Date().toISOString().slice(0, 10), now });
+  rights = await seedRights(t.db, seeded, now());
+  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }, process.cwd());
+  app = await buildHttpServer({ database: t, config, now }, [webRoutes({ access: { scrypt: TEST_SCRYPT } })]);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+  await t?.dispose();
+});
+
+async function checkPage(page: Page, shot?: string): Promise<void> {
+  // axe runs inside the page: with JavaScript off it cannot, and the server's HTML is the same.
+  if (noScript.has(page)) return;
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(' | ')})`)).toEqual([]);
+  if (shot) await page.screenshot({ path: new URL(`${shot}.png`, SHOTS).pathname, fullPage: true });
+}
+
+async function signIn(page: Page, username: string, o: { totpUri?: string | null } = {}): Promise<void> {
+  await page.context().clearCookies();
+  await page.goto(`${base}/`);
+  await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (o.totpUri) {
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in/code');
+    const secret = new URL(o.totpUri).searchParams.get('secret') ?? '';
+    const uses = totpUses.get(username) ?? 0;
+    totpUses.set(username, uses + 1);
+    const code = generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + 30 * uses });
+    await page.getByLabel('Enter the code from your authenticator app').fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+  }
+}
+
+async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.locator('main').textContent()).resolves.toContain('You have signed out');
+}
+
+function mainText(page: Page): Promise<string> {
+  return page.locator('main').innerText();
+}
+
+describe.each([
+  { js: true, label: 'with JavaScript' },
+  { js: false, label: 'without JavaScript' },
+])('rights and statistics journeys $label', ({ js }) => {
+  let context: BrowserContext;
+  let page: Page;
+  let receipt = '';
+  let casePath = '';
+  const shot = (name: string) => (js ? name : undefined);
+
+  beforeAll(async () => {
+    context = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    if (!js) noScript.add(page);
+  });
+  afterAll(async () => {
+    await context.close();
+  });
+
+  it('PALS officer: log an access request, check it, and give the person the receipt', async () => {
+    await signIn(page, seeded.users.pals.username);
+    await page.getByRole('link', { name: 'Rights requests' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/rights');
+    await checkPage(page, shot('19-rights-log'));
+
+    // Nothing chosen: each problem is named.
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const summary = await page.locator('.nhsuk-error-summary').innerText();
+    expect(summary).toContain('Enter an NHS number');
+    expect(summary).toContain('Select the kind of request');
+    await checkPage(page);
+
+    const nhs = rights.person.nhsNumber;
+    await page.getByLabel('NHS number').fill(formatNhsNumber(nhs));
+    await page.getByLabel('Access', { exact: true }).check();
+    await page.getByLabel('What the request is about (optional)').fill('A copy of everything the hospital holds');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const check = await mainText(page);
+    expect(check).toContain('Check the request');
+    expect(check).toContain(formatNhsNumber(nhs));
+    await checkPage(page, shot('20-rights-check'));
+    await page.getByRole('button', { name: 'Confirm and log the request' }).click();
+
+    const text = await mainText(page);
+    expect(text).toContain('Rights request logged');
+    receipt = /RR-\d{6}/.exec(text)?.[0] ?? '';
+    expect(receipt).not.toBe('');
+    expect(text).toContain('To be answered by');
+    expect(text).toMatch(/access-to-records teams? of the/);
+    expect(page.url()).not.toContain(nhs);
+    await checkPage(page, shot('21-rights-receipt'));
+    await signOut(page);
+  });
+
+  it('access-to-records officer: the case with its deadline and scope, the export, an extension, then done', async () => {
+    await signIn(page, rights.users.atr.username, { totpUri: rights.users.atr.totpUri });
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/rights/cases');
+    const list = await mainText(page);
+    expect(list).toContain(receipt);
+    expect(list).toContain('days left');
+    // The list names no one.
+    expect(list).not.toContain(rights.person.nhsNumber);
+    expect(list).not.toContain(formatNhsNumber(rights.person.nhsNumber));
+    await checkPage(page, shot('22-rights-cases'));
+
+    await page.getByRole('link', { name: receipt }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/rights\/cases\/[0-9a-f-]{36}$/);
+    casePath = new URL(page.url()).pathname;
+    const casePage = await mainText(page);
+    expect(casePage).toContain(`Access request ${receipt}`);
+    expect(casePage).toContain('Information your organisation holds');
+    expect(casePage).toContain(formatNhsNumber(rights.person.nhsNumber));
+    expect(page.url()).not.toContain(rights.person.nhsNumber);
+    await checkPage(page, shot('23-rights-case'));
+
+    const before = Number((await sql<{ n: number }>`select count(*)::int8 as n from audit_events where action = 'export'`.execute(t.db)).rows[0]!.n);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the access export' }).click()]);
+    expect(download.suggestedFilename()).toBe(`subject-access-${receipt}.json`);
+    const doc = JSON.parse(readFileSync(await download.path(), 'utf8')) as { nhsNumber: string; record: { entry: unknown[] }; accessHistory: unknown[] };
+    expect(doc.nhsNumber).toBe(rights.person.nhsNumber);
+    expect(doc.record.entry.length).toBeGreaterThan(0);
+    const after = Number((await sql<{ n: number }>`select count(*)::int8 as n from audit_events where action = 'export'`.execute(t.db)).rows[0]!.n);
+    expect(after).toBe(before + 1);
+
+    // An extension needs a reason.
+    await page.getByLabel('1 further month').check();
+    await page.getByRole('button', { name: 'Extend the time limit' }).click();
+    expect(await page.locator('.nhsuk-error-summary').innerText()).toContain('Enter why the request needs more time');
+    await checkPage(page);
+    await page.getByLabel('1 further month').check();
+    await page.getByLabel('Why it needs more time').fill('Records from several services to review');
+    await page.getByRole('button', { name: 'Extend the time limit' }).click();
+    expect(await mainText(page)).toContain('The time limit is extended');
+
+    await page.getByLabel('How was the request answered? (optional)').fill('Export sent by secure email');
+    await page.getByRole('button', { name: 'Mark as done' }).click();
+    expect(await mainText(page)).toContain('Your part is done');
+    await checkPage(page);
+    await page.goto(`${base}/rights/cases`);
+    expect(await page.locator('table').last().innerText()).toContain(receipt);
+    await signOut(page);
+  });
+
+  it('access-to-records officer of an organisation without a part: refused the case and its export, and the refusals audited', async () => {
+    await signIn(page, rights.users.atrElsewhere.username, { totpUri: rights.users.atrElsewhere.totpUri });
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/rights/cases');
+    expect(await mainText(page)).not.toContain(receipt);
+    const denied = async () => Number((await sql<{ n: number }>`select count(*)::int8 as n from audit_events where action = 'access-denied' and details ->> 'rightsCaseId' is not null`.execute(t.db)).rows[0]!.n);
+    const before = await denied();
+    await page.goto(`${base}${casePath}`);
+    const text = await mainText(page);
+    expect(text).toContain('You cannot do this');
+    expect(text).not.toContain(formatNhsNumber(rights.person.nhsNumber));
+    await checkPage(page);
+    const r = await page.request.get(`${base}${casePath}/export`);
+    expect(r.status()).toBe(403);
+    expect(await r.text()).not.toContain(rights.person.nhsNumber);
+    expect(await denied()).toBe(before + 2);
+    await signOut(page);
+  });
+
+  it('analyst: anonymised statistics, suppressed and rounded, naming no one', async () => {
+    await signIn(page, rights.users.analyst.username);
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/statistics');
+    const text = await mainText(page);
+    expect(text).toContain('People by age and sex');
+    expect(text).toContain('Counts from 1 to 7 are shown as "<8"');
+    expect(text).toContain('People by registered GP practice');
+    const content = await page.content();
+    for (const p of [...Object.values(seeded.people), rights.person]) {
+      expect(content).not.toContain(p.family);
+      expect(content).not.toContain(p.nhsNumber);
+    }
+    await checkPage(page, shot('24-statistics'));
+    const audited = await sql<{ n: number }>`select count(*)::int8 as n from audit_events where details ->> 'route' = 'statistics'`.execute(t.db);
+    expect(Number(audited.rows[0]!.n)).toBeGreaterThan(0);
+    await signOut(page);
+  });
+});
