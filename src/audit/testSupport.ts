@@ -45,6 +45,7 @@ export function draftFor(action: AuditAction, time: string): AuditEventDraft {
     case 'mpi-link-changed': return { time, actor: { kind: 'feed', id: 'rje-pas', organisationOds: 'RX1' }, action, personId: PERSON_A, outcome: 'success', details: { sourceRecord: 'rje-pas/123', how: 'nhs-number', from: null, to: PERSON_A } };
     case 'dead-letter-replayed': return { ...base, actor: { kind: 'user', id: 'u-admin', role: 'system-admin' }, action, purpose: 'administration', details: { deadLetter: 42, result: 'accepted' } };
     case 'audit-viewed': return { ...base, actor: { kind: 'user', id: 'u-ig-1', organisationOds: 'RX1', role: 'ig-officer' }, action, personId: PERSON_A, purpose: 'information-governance', details: { query: 'patient' } };
+    case 'statistics-viewed': return { ...base, actor: { kind: 'user', id: 'u-analyst', organisationOds: 'RX1', role: 'analyst' }, action, purpose: 'administration', details: { route: 'statistics', excludesObjections: true } };
     case 'audit-purged': return { time, actor: { kind: 'system', id: 'audit-retention' }, action, outcome: 'success', purpose: 'information-governance', details: { purged: 0 } };
     case 'checkpoint': return { time, actor: { kind: 'system', id: 'audit-checkpoint' }, action, outcome: 'success', details: {} };
   }

@@ -181,8 +181,8 @@ export async function anonymisedStatistics(
     const reuse = prior !== undefined && prior.key === key && now.getTime() - prior.at >= 0 && now.getTime() - prior.at < maxAgeMs;
     const stats = reuse ? prior.stats : discloseCounts(await rawCounts(trx, asOf, monthsFrom), asOf, now.toISOString());
     await audit(trx, {
-      // Not about any person: an aggregate production, recorded as a view for administration (service review).
-      time: now.toISOString(), actor: userActor(actor), action: 'view', purpose: 'administration', outcome: 'success',
+      // Not about any person: an aggregate production for reviewing services, never a view of a record.
+      time: now.toISOString(), actor: userActor(actor), action: 'statistics-viewed', purpose: 'administration', outcome: 'success',
       details: { route: 'statistics', statistics: [...STATISTICS], disclosure: DISCLOSURE_RULE, excludesObjections: true, computedAt: stats.computedAt },
     });
     if (!reuse && maxAgeMs > 0) kept.set(db, { key, at: now.getTime(), stats });

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'mpi-link-changed',
   'dead-letter-replayed',
   'audit-viewed',
+  'statistics-viewed',
   'audit-purged',
   'checkpoint',
 ] as const;

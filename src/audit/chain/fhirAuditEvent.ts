@@ -106,6 +106,8 @@ const ACTIONS: Record<AuditAction, ActionMapping> = {
   'mpi-link-changed': { type: dcm('110110', 'Patient Record'), action: 'U' },
   'dead-letter-replayed': { type: dcm('110107', 'Import'), action: 'E' },
   'audit-viewed': { type: AUDIT_LOG_USED, action: 'R' },
+  // Aggregate counts over the whole record, about nobody in particular.
+  'statistics-viewed': { type: dcm('110112', 'Query'), action: 'E' },
   'audit-purged': { type: AUDIT_LOG_USED, action: 'D' },
   checkpoint: { type: AUDIT_LOG_USED, action: 'E' },
 };
