@@ -76,7 +76,7 @@ describe.each(testEngines())('anonymised statistics on %s', (engine) => {
     const rows = (await sql<{ action: string; outcome: string; person_id: string | null; n: number }>`
       select action, outcome, person_id, count(*) over ()::int8 as n from audit_events where details ->> 'route' = 'statistics' order by seq desc limit 1`.execute(t.db)).rows;
     expect(Number(rows[0]!.n)).toBe(Number(before) + 1);
-    expect(rows[0]).toMatchObject({ action: 'view', outcome: 'success', person_id: null });
+    expect(rows[0]).toMatchObject({ action: 'statistics-viewed', outcome: 'success', person_id: null });
   });
 
   it('reuses counts for an hour, but an objection takes effect at once', async () => {
