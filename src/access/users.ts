@@ -278,11 +278,12 @@ export async function enrolTotp(
  * The user as decide() sees them at `now`: their organisation's kind and agreement dates from the
  * partner registry, and `locked` while a lock from failed sign-ins lasts.
  */
-export async function loadDecisionUser(db: Kysely<Tables>, userId: string, session: { mfaSatisfied: boolean }, now: Date): Promise<DecisionUser | null> {
+export async function loadDecisionUser(db: Kysely<Tables>, userId: string | { username: string }, session: { mfaSatisfied: boolean }, now: Date): Promise<DecisionUser | null> {
+  // By id (a session) or by username (a bearer token): one statement either way, read on every request.
   const r = await db.selectFrom('users').innerJoin('organisations', 'organisations.ods_code', 'users.organisation_ods')
     .select(['users.id', 'users.role', 'users.status', 'users.locked_until', 'users.training_valid_until', 'users.registration_body',
       'users.registration_number', 'users.system_wide_ig', 'organisations.ods_code', 'organisations.kind', 'organisations.isa_from', 'organisations.isa_to'])
-    .where('users.id', '=', userId).executeTakeFirst();
+    .where(typeof userId === 'string' ? 'users.id' : 'users.username', '=', typeof userId === 'string' ? userId : userId.username).executeTakeFirst();
   if (!r) return null;
   const locked = r.locked_until !== null && r.locked_until.getTime() > now.getTime();
   const body = r.registration_body ? normaliseRegisterBody(r.registration_body) ?? r.registration_body : null;

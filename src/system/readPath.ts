@@ -7,8 +7,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { Config } from '../config/config.ts';
-import { verifyToken, tokenKey } from '../access/tokens.ts';
-import { findUser, loadDecisionUser, loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
+import { verifyToken, tokenKey, type VerifiedToken } from '../access/tokens.ts';
+import { loadDecisionUser, loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
 import { decide, type DecisionUser, type Purpose, type Decision } from '../access/policy/index.ts';
 import { appendAudit } from '../audit/index.ts';
 import type { AuditEventDraft } from '../audit/chain/index.ts';
@@ -20,6 +20,8 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
   const key = await tokenKey(db);
   const options = decideOptions(config.access);
   const audit = async (trx: Kysely<Tables>, draft: AuditEventDraft) => void (await appendAudit(trx, draft));
+  const tokens = new VerifiedTokens(key, now);
+  const verified = (token: string) => tokens.verify(token);
   return {
     db,
     now,
@@ -27,14 +29,13 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
     async authenticate(req: FastifyRequest) {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       if (!m) return { status: 401, message: 'a bearer token is required (Authorization: Bearer …); ask for one with ohc token --user NAME' };
-      const v = await verifyToken(key, m[1]!, now());
+      const v = await verified(m[1]!);
       if (!v.ok) return { status: 401, message: v.reason === 'expired' ? 'the token has expired; ask for a new one' : 'the token is not valid' };
       if (v.subject.kind !== 'user') return { status: 401, message: 'a feed token cannot read the record' };
-      const record = await findUser(db, v.subject.username);
-      if (!record) return { status: 401, message: 'the token names no user' };
       // Tokens are issued on the server host by administrators (or after a full sign-in), so they
-      // carry the second factor of the session that asked for them.
-      const user = await loadDecisionUser(db, record.id, { mfaSatisfied: true }, now());
+      // carry the second factor of the session that asked for them. The user is read afresh on
+      // every request, so a suspension or lapsed training takes effect at once.
+      const user = await loadDecisionUser(db, { username: v.subject.username }, { mfaSatisfied: true }, now());
       if (!user) return { status: 401, message: 'the token names no user' };
       return { user: { id: user.id, organisationOds: user.organisation.ods, role: user.role, decisionUser: user } };
     },
@@ -48,4 +49,32 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
     },
     software: { name: 'One Health and Care', version: '0.1.0' },
   };
+}
+
+/**
+ * Verified bearer tokens, remembered until they expire: a token's signature and claims are a pure
+ * function of the token and the server's key, so checking it again on every request of a busy
+ * client only spends CPU. Expiry is still checked against the clock on every use; who the token
+ * names is still read from the database on every request.
+ */
+export class VerifiedTokens {
+  private readonly known = new Map<string, Extract<VerifiedToken, { ok: true }>>();
+
+  constructor(private readonly key: Uint8Array, private readonly now: () => Date, private readonly max = 10_000) {}
+
+  async verify(token: string): Promise<VerifiedToken> {
+    const at = this.now();
+    const hit = this.known.get(token);
+    if (hit) {
+      if (hit.expiresAt.getTime() > at.getTime()) return hit;
+      this.known.delete(token);
+    }
+    const v = await verifyToken(this.key, token, at);
+    if (v.ok) {
+      // Oldest first out: a Map iterates in insertion order.
+      if (this.known.size >= this.max) this.known.delete(this.known.keys().next().value!);
+      this.known.set(token, v);
+    }
+    return v;
+  }
 }
