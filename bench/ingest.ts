@@ -4,7 +4,11 @@
  * workers have mapped, matched and stored everything — each beside the raw batched-insert rate of
  * the same rows into a plain table, measured in the same run on the same engine.
  *
- *   npm run bench -- ingest [--persons 100000] [--connections 16] [--engine postgres|pglite]
+ * Then the workers alone ("worker drain"): in a second fresh database everything is stored first
+ * with the workers paused, and the workers (as many as the server runs) are timed until the inbox
+ * is empty — their throughput including matching, apart from how fast senders are acknowledged.
+ *
+ *   npm run bench -- ingest [--persons 100000] [--connections 16] [--engine postgres|pglite] [--drain false]
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +21,10 @@ import { feedTokens, readCountyFeeds, registerCounty } from '../src/load/county.
 import { listInputFiles } from '../src/ingest/ingestFiles.ts';
 import { MllpClient, ackCode, splitHl7File } from '../src/mllp/client.ts';
 import type { Tables } from '../src/store/tables.ts';
+import { startWorkers } from '../src/ingest/worker.ts';
+import { mapStored } from '../src/ingest/mapStored.ts';
+import { auditBatchLinks } from '../src/ingest/auditLinks.ts';
+import { categoriseResource } from '../src/access/policy/index.ts';
 import { benchEngines, freshDatabase, machine, printTable, writeResult } from './support.ts';
 
 interface Row {
@@ -45,7 +53,30 @@ async function rawInsertRate(db: Kysely<Tables>, payloads: string[], asJson: boo
   return payloads.length / seconds;
 }
 
-export async function run(opts: { persons?: number; connections?: number; engine?: string } = {}): Promise<unknown> {
+/** HL7 files dealt to connections in turn, each connection sending one message at a time; returns how many were answered. */
+async function sendHl7(port: number, files: Array<{ file: string }>, connections: number): Promise<number> {
+  const streams = Array.from({ length: connections }, (_, c) => files.filter((_, i) => i % connections === c));
+  let acked = 0;
+  await Promise.all(streams.map(async (list) => {
+    const client = await MllpClient.connect('127.0.0.1', port);
+    for (const f of list) for (const m of splitHl7File(readFileSync(f.file, 'utf8'))) if (['AA', 'AE', 'AR'].includes(ackCode(await client.send(m)))) acked++;
+    await client.close();
+  }));
+  return acked;
+}
+
+/** FHIR bundles posted four at a time; returns how many entries were accepted. */
+async function sendFhir(httpUrl: string, files: Array<{ feed: string; file: string }>, tokens: Record<string, string>): Promise<number> {
+  let accepted = 0;
+  await pool(files, 4, async (f) => {
+    const res = await fetch(`${httpUrl}/ingest/fhir`, { method: 'POST', body: readFileSync(f.file), headers: { authorization: `Bearer ${tokens[f.feed]}`, 'content-type': 'application/fhir+json' } });
+    const body = (await res.json()) as { entry?: Array<{ response: { status: string } }> };
+    accepted += (body.entry ?? []).filter((e) => e.response.status.startsWith('2')).length;
+  });
+  return accepted;
+}
+
+export async function run(opts: { persons?: number; connections?: number; engine?: string; drain?: boolean } = {}): Promise<unknown> {
   const persons = opts.persons ?? 10_000;
   const connections = opts.connections ?? 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'ohc-bench-ingest-'));
@@ -73,15 +104,8 @@ export async function run(opts: { persons?: number; connections?: number; engine
       const httpUrl = `http://127.0.0.1:${system.httpPort}`;
       process.stderr.write(`${fresh.describe}: HL7 over MLLP (${hl7Messages.length} messages, ${connections} connections) …\n`);
 
-      // HL7: files dealt to connections in turn, each connection sending one message at a time.
       let t0 = performance.now();
-      const streams = Array.from({ length: connections }, (_, c) => hl7Files.filter((_, i) => i % connections === c));
-      let acked = 0;
-      await Promise.all(streams.map(async (files) => {
-        const client = await MllpClient.connect('127.0.0.1', system.mllpPort);
-        for (const f of files) for (const m of splitHl7File(readFileSync(f.file, 'utf8'))) if (['AA', 'AE', 'AR'].includes(ackCode(await client.send(m)))) acked++;
-        await client.close();
-      }));
+      const acked = await sendHl7(system.mllpPort, hl7Files, connections);
       const hl7Ack = (performance.now() - t0) / 1000;
       await system.drained();
       const hl7E2e = (performance.now() - t0) / 1000;
@@ -89,12 +113,7 @@ export async function run(opts: { persons?: number; connections?: number; engine
 
       process.stderr.write(`${fresh.describe}: FHIR bundles over HTTP (${fhirResources.length} resources) …\n`);
       t0 = performance.now();
-      let fhirAccepted = 0;
-      await pool(fhirFiles, 4, async (f) => {
-        const res = await fetch(`${httpUrl}/ingest/fhir`, { method: 'POST', body: readFileSync(f.file), headers: { authorization: `Bearer ${tokens[f.feed]}`, 'content-type': 'application/fhir+json' } });
-        const body = (await res.json()) as { entry?: Array<{ response: { status: string } }> };
-        fhirAccepted += (body.entry ?? []).filter((e) => e.response.status.startsWith('2')).length;
-      });
+      const fhirAccepted = await sendFhir(httpUrl, fhirFiles, tokens);
       const fhirAck = (performance.now() - t0) / 1000;
       await system.drained();
       const fhirE2e = (performance.now() - t0) / 1000;
@@ -115,8 +134,39 @@ export async function run(opts: { persons?: number; connections?: number; engine
       await system.stop();
       await fresh.dispose();
     }
+    if (opts.drain === false) continue;
+
+    // The workers alone: everything stored first, then drained.
+    const second = await freshDatabase(engine);
+    const paused = await startSystem({ config, database: second.database, log: () => undefined, workers: 0 });
+    try {
+      const db = second.database.db;
+      await registerCounty(db, county, '2025-06-30');
+      const tokens = await feedTokens(db, feeds.map((f) => f.id), new Date());
+      const now = () => new Date();
+      process.stderr.write(`${second.describe}: worker drain (${config.ingestWorkers} workers) …\n`);
+      // acked/s here: how fast senders are answered while no worker runs (the receive path alone).
+      const timed = async (send: () => Promise<number>): Promise<{ items: number; ackPerSec: number }> => {
+        const t = performance.now();
+        const items = await send();
+        return { items, ackPerSec: items / ((performance.now() - t) / 1000) };
+      };
+      const drain = async (format: string, { items, ackPerSec }: { items: number; ackPerSec: number }): Promise<void> => {
+        const workers = startWorkers({ db, mapStored, now, categorise: (r) => categoriseResource(r as never), onBatch: auditBatchLinks(now) }, config.ingestWorkers, (e) => process.stderr.write(`worker: ${e instanceof Error ? e.message : String(e)}\n`));
+        const t = performance.now();
+        await workers.drained();
+        const seconds = (performance.now() - t) / 1000;
+        await workers.stop();
+        rows.push({ engine: second.describe, format: `${format} (worker drain)`, items, ackPerSec, endToEndPerSec: items / seconds, rawInsertPerSec: rows.find((r) => r.format.startsWith(format) && r.rawInsertPerSec > 0)?.rawInsertPerSec ?? 0, ratioToRaw: 0 });
+      };
+      await drain('HL7 v2 messages', await timed(() => sendHl7(paused.mllpPort, hl7Files, connections)));
+      await drain('FHIR resources', await timed(() => sendFhir(`http://127.0.0.1:${paused.httpPort}`, fhirFiles, tokens)));
+    } finally {
+      await paused.stop();
+      await second.dispose();
+    }
   }
-  for (const r of rows) r.ratioToRaw = r.endToEndPerSec / r.rawInsertPerSec;
+  for (const r of rows) r.ratioToRaw = r.rawInsertPerSec > 0 ? r.endToEndPerSec / r.rawInsertPerSec : 0;
   printTable(`ingest: ${persons} persons (${summary.hl7Messages} HL7 messages, ${summary.fhirEntries} FHIR entries, ${summary.csvRows} CSV rows)`, rows.map((r) => ({
     engine: r.engine, format: r.format, items: r.items, 'acked/s': Math.round(r.ackPerSec), 'end-to-end/s': Math.round(r.endToEndPerSec), 'raw insert/s': Math.round(r.rawInsertPerSec), 'e2e ÷ raw': r.ratioToRaw.toFixed(4),
   })));

@@ -3,7 +3,7 @@
  *
  * 1. Matching throughput, incremental: source records from the county generator's population and
  *    fault model (names, dates, addresses, mistyped and missing NHS numbers, nicknames, typos,
- *    moves) linked one by one in worker-sized transactions of 100, at 10,000 and 100,000 persons
+ *    moves) linked in worker-sized transactions of 100 (each batch together, as the workers do; `match-both` also one by one), at 10,000 and 100,000 persons
  *    (more with `sizes`); records/s for each tenth of the run shows how cost grows with the index.
  *    Quality against the generator's person keys is reported too.
  * 2. Quality through the real pipeline: a generated county (default 10,000 persons, default fault
@@ -12,7 +12,7 @@
  *
  * PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (a fresh schema, dropped afterwards),
  * else embedded PGlite in memory. Prints a table and writes bench/results/mpi.json.
- * `npx tsx bench/mpi.ts [match|pipeline|all] [persons…]`
+ * `npx tsx bench/mpi.ts [match|match-both|pipeline|all] [persons…]` (match-both: batched and one by one, in the same run).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,13 +29,15 @@ import { gpFeedId, FEED_IDS } from '../src/generate/partners.ts';
 import { ensureOrganisations } from '../src/registry/organisations.ts';
 import { addFeed } from '../src/ingest/feeds.ts';
 import type { SourceDemographics } from '../src/ingest/sourceAction.ts';
-import { linkSourceRecord } from '../src/mpi/link.ts';
+import { linkSourceRecord, linkSourceRecords } from '../src/mpi/link.ts';
 import { recheckAlone } from '../src/mpi/recheck.ts';
 import { evaluateLinks, type LinkEvaluation } from '../src/mpi/query.ts';
 import { ingestCounty, readTruth } from '../src/mpi/county.ts';
 
 export interface MatchRow {
   engine: Engine;
+  /** `batch`: each worker-sized transaction links its records together (as the inbox workers do); `one-by-one`: one call per record. */
+  mode: MatchMode;
   persons: number;
   records: number;
   seconds: number;
@@ -54,6 +56,8 @@ export interface PipelineRow {
 }
 
 export interface MpiBenchResult { name: 'mpi'; node: string; match: MatchRow[]; pipeline: PipelineRow[] }
+
+export type MatchMode = 'batch' | 'one-by-one';
 
 const AS_OF = '2026-01-01';
 const BATCH = 100;
@@ -105,7 +109,7 @@ export function* population(persons: number, seed: string): Generator<{ feedId: 
   }
 }
 
-export async function runMatch(persons: number): Promise<MatchRow> {
+export async function runMatch(persons: number, mode: MatchMode = 'batch'): Promise<MatchRow> {
   const db = await openDatabase();
   try {
     await registerCountyPartners(db, persons);
@@ -119,7 +123,8 @@ export async function runMatch(persons: number): Promise<MatchRow> {
     for (let i = 0; i < items.length; i += BATCH) {
       const batch = items.slice(i, i + BATCH);
       await transaction(db.db, async (trx) => {
-        for (const x of batch) await linkSourceRecord(trx, x.feedId, x.d, 'v1', [], at);
+        if (mode === 'batch') await linkSourceRecords(trx, batch.map((x) => ({ feedId: x.feedId, demographics: x.d, versionKey: 'v1', dataQuality: [], at })));
+        else for (const x of batch) await linkSourceRecord(trx, x.feedId, x.d, 'v1', [], at);
       });
       const done = Math.min(i + BATCH, items.length);
       if (Math.floor(done / tenth) > tenths.length || done === items.length) {
@@ -133,7 +138,7 @@ export async function runMatch(persons: number): Promise<MatchRow> {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const q = await evaluateLinks(db.db, truth);
     return {
-      engine: db.engine, persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths,
+      engine: db.engine, mode, persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths,
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
     };
   } finally {
@@ -157,10 +162,10 @@ export async function runPipeline(persons: number): Promise<PipelineRow> {
   }
 }
 
-export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; parts?: ('match' | 'pipeline')[] } = {}): Promise<MpiBenchResult> {
+export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; parts?: ('match' | 'pipeline')[]; modes?: MatchMode[] } = {}): Promise<MpiBenchResult> {
   const parts = opts.parts ?? ['match', 'pipeline'];
   const result: MpiBenchResult = { name: 'mpi', node: process.version, match: [], pipeline: [] };
-  if (parts.includes('match')) for (const n of opts.sizes ?? [10_000, 100_000]) result.match.push(await runMatch(n));
+  if (parts.includes('match')) for (const n of opts.sizes ?? [10_000, 100_000]) for (const mode of opts.modes ?? ['batch']) result.match.push(await runMatch(n, mode));
   if (parts.includes('pipeline')) for (const n of opts.pipelinePersons ?? [10_000]) result.pipeline.push(await runPipeline(n));
   print(result);
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -168,7 +173,8 @@ export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; 
   // Runs of one part keep the other part's last figures.
   const file = join(resultsDir, 'mpi.json');
   const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as MpiBenchResult).catch(() => null);
-  const same = (a: { engine: string; persons: number }, b: { engine: string; persons: number }): boolean => a.engine === b.engine && a.persons === b.persons;
+  const same = (a: { engine: string; persons: number; mode?: string }, b: { engine: string; persons: number; mode?: string }): boolean =>
+    a.engine === b.engine && a.persons === b.persons && a.mode === b.mode;
   const merged: MpiBenchResult = {
     ...result,
     match: [...(previous?.match ?? []).filter((p) => !result.match.some((m) => same(m, p))), ...result.match],
@@ -189,8 +195,8 @@ function table(head: string[], rows: string[][]): string {
 
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
-    process.stdout.write(table(['engine', 'persons', 'records', 'records/s', 'first→last tenth /s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`,
+    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
+      r.match.map((x) => [x.engine, x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`,
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
   }
   if (r.pipeline.length > 0) {
@@ -203,8 +209,9 @@ function print(r: MpiBenchResult): void {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [part, ...rest] = process.argv.slice(2);
   const sizes = rest.map(Number).filter((n) => Number.isInteger(n) && n > 0);
-  const parts = part === 'match' ? ['match' as const] : part === 'pipeline' ? ['pipeline' as const] : ['match' as const, 'pipeline' as const];
-  run({ parts, ...(sizes.length > 0 ? { sizes, pipelinePersons: sizes } : {}) }).catch((e: unknown) => {
+  const parts = part === 'match' || part === 'match-both' ? ['match' as const] : part === 'pipeline' ? ['pipeline' as const] : ['match' as const, 'pipeline' as const];
+  const modes: MatchMode[] = part === 'match-both' ? ['batch', 'one-by-one'] : ['batch'];
+  run({ parts, modes, ...(sizes.length > 0 ? { sizes, pipelinePersons: sizes } : {}) }).catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
   });

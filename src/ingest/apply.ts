@@ -4,8 +4,8 @@
  * and only a strictly newer version replaces it — so a replayed message changes nothing and an
  * older update arriving late is ignored. Deletions are kept as tombstones for the same reason.
  *
- * Linking happens action by action (the person index decides whose record each source record
- * is); resource writes are gathered in a `ResourceWrites` and written by one statement per worker
+ * Linking is batched (the person index decides whose record each source record is, for a run of
+ * actions at once — see applyBatch); resource writes are gathered in a `ResourceWrites` and written by one statement per worker
  * batch, which takes each resource's person from its source record at that moment — so a link
  * changed later in the same batch is still honoured.
  */
@@ -14,7 +14,7 @@ import type { Tables } from '../store/tables.ts';
 import type { Feed } from './feeds.ts';
 import type { SourceAction } from './sourceAction.ts';
 import { versionKey } from './version.ts';
-import { applySourceMerge, linkSourceRecord, personForSubject } from '../mpi/link.ts';
+import { applySourceMerge, linkSourceRecords, personsForSubjects, type LinkRequest, type SubjectRef } from '../mpi/link.ts';
 
 export interface ApplyContext {
   feed: Feed;
@@ -77,50 +77,92 @@ export class ResourceWrites {
 }
 
 export async function applyActions(trx: Kysely<Tables>, actions: SourceAction[], ctx: ApplyContext, writes: ResourceWrites): Promise<ApplyOutcome> {
-  const out: ApplyOutcome = { upserted: 0, deleted: 0, merged: 0, linkChanges: [] };
-  const { feed, receivedAt } = ctx;
-  // Subjects already linked by this message (its Patient first, then that patient's encounters…).
-  const known = new Set<string>();
-  for (const a of actions) {
-    if (a.kind === 'merge') {
-      const r = await applySourceMerge(trx, feed.id, a.survivorLocalId, a.retiredLocalId, receivedAt);
-      if (r.retiredPersonId && r.retiredPersonId !== r.personId) out.linkChanges.push({ feedId: feed.id, localId: a.retiredLocalId, from: r.retiredPersonId, to: r.personId });
-      out.merged++;
-      continue;
-    }
-    const key = versionKey(a.sourceVersion, ctx.arrival);
-    let subject = a.subjectLocalId;
-    if (subject === '' && a.kind === 'delete') {
-      // A deletion names no person; the stored resource knows whose it was.
-      const stored = await trx.selectFrom('resources').select('subject_local_id').where('feed_id', '=', feed.id)
-        .where('resource_type', '=', a.resourceType).where('source_id', '=', a.sourceId).executeTakeFirst();
-      subject = stored?.subject_local_id ?? '';
-    }
-    if (subject === '') {
-      if (await applyShared(trx, a, key, ctx)) {
-        if (a.kind === 'delete') out.deleted++;
-        else out.upserted++;
+  const [out] = await applyBatch(trx, [{ actions, ctx }], writes);
+  return out!;
+}
+
+/** One inbox row's mapped actions and its context. */
+export interface ApplyItem { actions: SourceAction[]; ctx: ApplyContext }
+
+/**
+ * Applies the actions of a whole worker batch, in order, as applyActions would one row after
+ * another — but the person index is asked once for a run of actions rather than once per action:
+ * the demographics of every Patient in the run are linked together (linkSourceRecords), then every
+ * other subject is looked up (or given a placeholder) at once. The order that matters is kept: a
+ * Patient is linked before its resources are written (all writes go at the end, by one statement
+ * that reads each subject's person then), a newer version of a source record wins over an older
+ * one, and a source merge (A40) closes the run so that it sees everything before it applied and
+ * everything after it sees the merge.
+ */
+export async function applyBatch(trx: Kysely<Tables>, items: ApplyItem[], writes: ResourceWrites): Promise<ApplyOutcome[]> {
+  const outs: ApplyOutcome[] = items.map(() => ({ upserted: 0, deleted: 0, merged: 0, linkChanges: [] }));
+  let links: Array<{ req: LinkRequest; item: number }> = [];
+  let subjects: SubjectRef[] = [];
+  let linked = new Set<string>();
+  const flush = async (): Promise<void> => {
+    if (links.length > 0) {
+      const results = await linkSourceRecords(trx, links.map((l) => l.req));
+      // A source record sent twice in the run moved once: told to the row that carried the version applied.
+      const told = new Set<string>();
+      for (let i = results.length - 1; i >= 0; i--) {
+        const r = results[i]!;
+        const l = links[i]!;
+        const key = `${l.req.feedId}\u0000${l.req.demographics.localId}`;
+        if (!r.movedFrom || told.has(key)) continue;
+        told.add(key);
+        outs[l.item]!.linkChanges.unshift({ feedId: l.req.feedId, localId: l.req.demographics.localId, from: r.movedFrom, to: r.personId });
       }
-      continue;
     }
-    if (a.kind === 'upsert' && a.demographics) {
-      const link = await linkSourceRecord(trx, feed.id, a.demographics, key, a.dataQuality ?? [], receivedAt);
-      if (link.movedFrom) out.linkChanges.push({ feedId: feed.id, localId: a.demographics.localId, from: link.movedFrom, to: link.personId });
-      known.add(a.demographics.localId);
-    } else if (!known.has(subject)) {
-      await personForSubject(trx, feed.id, subject, receivedAt);
-      known.add(subject);
+    // Subjects whose Patient was linked above have their source record already.
+    const rest = subjects.filter((x) => !linked.has(`${x.feedId}\u0000${x.localId}`));
+    if (rest.length > 0) await personsForSubjects(trx, rest);
+    links = [];
+    subjects = [];
+    linked = new Set();
+  };
+
+  for (const [n, { actions, ctx }] of items.entries()) {
+    const out = outs[n]!;
+    const { feed, receivedAt } = ctx;
+    for (const a of actions) {
+      if (a.kind === 'merge') {
+        await flush();
+        const r = await applySourceMerge(trx, feed.id, a.survivorLocalId, a.retiredLocalId, receivedAt);
+        if (r.retiredPersonId && r.retiredPersonId !== r.personId) out.linkChanges.push({ feedId: feed.id, localId: a.retiredLocalId, from: r.retiredPersonId, to: r.personId });
+        out.merged++;
+        continue;
+      }
+      const key = versionKey(a.sourceVersion, ctx.arrival);
+      let subject = a.subjectLocalId;
+      if (subject === '' && a.kind === 'delete') {
+        // A deletion names no person; the stored resource knows whose it was.
+        const stored = await trx.selectFrom('resources').select('subject_local_id').where('feed_id', '=', feed.id)
+          .where('resource_type', '=', a.resourceType).where('source_id', '=', a.sourceId).executeTakeFirst();
+        subject = stored?.subject_local_id ?? '';
+      }
+      if (subject === '') {
+        if (await applyShared(trx, a, key, ctx)) {
+          if (a.kind === 'delete') out.deleted++;
+          else out.upserted++;
+        }
+        continue;
+      }
+      if (a.kind === 'upsert' && a.demographics) {
+        links.push({ req: { feedId: feed.id, demographics: a.demographics, versionKey: key, dataQuality: a.dataQuality ?? [], at: receivedAt }, item: n });
+        linked.add(`${feed.id}\u0000${a.demographics.localId}`);
+      } else subjects.push({ feedId: feed.id, localId: subject, at: receivedAt });
+      const resource = a.kind === 'upsert' ? (a.resource as unknown as Record<string, unknown>) : {};
+      writes.add({
+        feedId: feed.id, resourceType: a.resourceType, sourceId: a.sourceId, versionKey: key, subject, sourceOrg: feed.organisationOds,
+        resource: JSON.stringify(resource), deleted: a.kind === 'delete',
+        categories: a.kind === 'upsert' && ctx.categorise ? ctx.categorise(resource) : [], receivedAt,
+      });
+      if (a.kind === 'delete') out.deleted++;
+      else out.upserted++;
     }
-    const resource = a.kind === 'upsert' ? (a.resource as unknown as Record<string, unknown>) : {};
-    writes.add({
-      feedId: feed.id, resourceType: a.resourceType, sourceId: a.sourceId, versionKey: key, subject, sourceOrg: feed.organisationOds,
-      resource: JSON.stringify(resource), deleted: a.kind === 'delete',
-      categories: a.kind === 'upsert' && ctx.categorise ? ctx.categorise(resource) : [], receivedAt,
-    });
-    if (a.kind === 'delete') out.deleted++;
-    else out.upserted++;
   }
-  return out;
+  await flush();
+  return outs;
 }
 
 /** Practitioner, Organization, and deletions of resources never seen: not any one person's. */

@@ -1,6 +1,7 @@
 /**
- * Inbox workers. Each batch is one transaction: claim pending rows (SKIP LOCKED), map and apply
- * each, mark it done, bump the feed counters — all committed together. A crash at any moment
+ * Inbox workers. Each batch is one transaction: claim pending rows (SKIP LOCKED), map each, apply
+ * them together (the person index links the whole batch at once, see applyBatch), mark them done,
+ * bump the feed counters — all committed together. A crash at any moment
  * rolls the whole batch back to pending, so nothing acknowledged is lost and nothing is applied
  * twice. A row that fails is rolled back to its savepoint, dead-lettered with the reason and
  * marked failed; the rest of the batch goes on.
@@ -11,7 +12,7 @@ import { isRetryable, transaction } from '../store/db.ts';
 import { claimPending, markProcessed, type ClaimedRow } from './inbox.ts';
 import { bumpFeedCounters, getFeed, type Feed } from './feeds.ts';
 import { addDeadLetter } from './deadLetters.ts';
-import { applyActions, ResourceWrites, type ApplyOutcome } from './apply.ts';
+import { applyActions, applyBatch, ResourceWrites, type ApplyItem, type ApplyOutcome } from './apply.ts';
 import type { IngestError, SourceAction } from './sourceAction.ts';
 
 /** Turns a stored inbox row back into actions (mapping is pure, so re-mapping is safe). */
@@ -60,22 +61,57 @@ async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult
     const writes = new ResourceWrites();
     const done: number[] = [];
     let failed = 0;
-    for (const row of rows) {
+    const feedOf = async (row: ClaimedRow): Promise<Feed> => {
       let feed = feeds.get(row.feed_id);
       if (!feed) {
         feed = (await getFeed(trx, row.feed_id)) ?? undefined;
         if (!feed) throw new Error(`inbox row ${row.id} names feed ${row.feed_id}, which does not exist`);
         feeds.set(row.feed_id, feed);
       }
-      const c = counters.get(feed.id) ?? { accepted: 0, rejected: 0, success: false };
-      counters.set(feed.id, c);
-      if (careful) await sql`savepoint row_work`.execute(trx);
+      return feed;
+    };
+    const counterOf = (feedId: string): { accepted: number; rejected: number; success: boolean } => {
+      const c = counters.get(feedId) ?? { accepted: 0, rejected: 0, success: false };
+      counters.set(feedId, c);
+      return c;
+    };
+    const contextOf = (row: ClaimedRow, feed: Feed) => ({ feed, receivedAt: row.received_at, arrival: row.id, ...(deps.categorise ? { categorise: deps.categorise } : {}) });
+    if (!careful) {
+      // Every row mapped first, then applied together: the person index links the whole batch at once.
+      const mapped: Array<{ row: ClaimedRow; feed: Feed; errors: Array<{ content: string; error: IngestError }>; item: ApplyItem }> = [];
+      let applied: ApplyOutcome[];
+      try {
+        for (const row of rows) {
+          const feed = await feedOf(row);
+          const m = await deps.mapStored(row, feed, trx);
+          mapped.push({ row, feed, errors: m.errors, item: { actions: m.actions, ctx: contextOf(row, feed) } });
+        }
+        applied = await applyBatch(trx, mapped.map((m) => m.item), writes);
+        await writes.flush(trx);
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
+      }
+      for (const [i, { row, feed, errors }] of mapped.entries()) {
+        const c = counterOf(feed.id);
+        for (const e of errors) await addDeadLetter(trx, feed.id, deadLetterKind(row), e.content, e.error, now);
+        outcomes.push({ row, outcome: applied[i]! });
+        done.push(row.id);
+        c.accepted += Math.max(0, row.units - errors.length);
+        c.rejected += errors.length;
+        c.success = true;
+      }
+    }
+    for (const row of careful ? rows : []) {
+      const feed = await feedOf(row);
+      const c = counterOf(feed.id);
+      await sql`savepoint row_work`.execute(trx);
       try {
         const mapped = await deps.mapStored(row, feed, trx);
-        const outcome = await applyActions(trx, mapped.actions, { feed, receivedAt: row.received_at, arrival: row.id, ...(deps.categorise ? { categorise: deps.categorise } : {}) }, writes);
-        if (careful) await writes.flush(trx);
+        const outcome = await applyActions(trx, mapped.actions, contextOf(row, feed), writes);
+        await writes.flush(trx);
         for (const e of mapped.errors) await addDeadLetter(trx, feed.id, deadLetterKind(row), e.content, e.error, now);
-        if (careful) await sql`release savepoint row_work`.execute(trx);
+        await sql`release savepoint row_work`.execute(trx);
         outcomes.push({ row, outcome });
         done.push(row.id);
         c.accepted += Math.max(0, row.units - mapped.errors.length);
@@ -84,7 +120,6 @@ async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult
       } catch (err) {
         // Transient (deadlock, serialisation): the whole batch is retried, never dead-lettered.
         if (isRetryable(err)) throw err;
-        if (!careful) throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
         await sql`rollback to savepoint row_work`.execute(trx);
         const message = err instanceof Error ? err.message : String(err);
         await addDeadLetter(trx, feed.id, deadLetterKind(row), row.content, {
@@ -93,14 +128,6 @@ async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult
         await markProcessed(trx, [row.id], 'failed', now, message);
         c.rejected += row.units;
         failed++;
-      }
-    }
-    if (!careful) {
-      try {
-        await writes.flush(trx);
-      } catch (err) {
-        if (isRetryable(err)) throw err;
-        throw new BatchRowFailed(err instanceof Error ? err.message : String(err));
       }
     }
     await markProcessed(trx, done, 'done', now);

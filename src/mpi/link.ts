@@ -1,10 +1,13 @@
 /**
  * Links source records to persons — the one interface through which ingestion asks "whose record
- * is this?" — inside the caller's transaction. Each record is prepared once (normalised names,
- * phonetic codes, parsed dates) and filed under its blocking keys; candidates come from one indexed
- * query on those keys; each candidate pair is decided by the matching core (NHS-number rules, then
- * Fellegi–Sunter with two thresholds) and kept; the record's component is then re-clustered
- * canonically (see resolve.ts), so the persons do not depend on the order records arrive in.
+ * is this?" — inside the caller's transaction, a worker batch at a time (linkSourceRecords; one
+ * record is a batch of one). Each record is prepared once (normalised names, phonetic codes, parsed
+ * dates) and filed under its blocking keys; candidates for the whole batch come from one indexed
+ * query on their keys, and the batch's records are compared with each other in memory (they are
+ * not in the database yet); each candidate pair is decided by the matching core (NHS-number rules,
+ * then Fellegi–Sunter with two thresholds) and kept; the components the records touch are then
+ * re-clustered canonically (see resolve.ts), so the persons do not depend on the order records
+ * arrive in nor on how they were split into batches.
  *
  * Safety rules (decided in match/pairDecision.ts and match/personIndex.ts): a valid NHS number
  * agreeing with the date of birth links deterministically; one disagreeing with both name and date
@@ -12,16 +15,17 @@
  * unless a person put them there; manual links and merges stand until undone.
  *
  * Concurrency: workers run in parallel, each batch one transaction (on PostgreSQL possibly in
- * several processes). A worker first claims the record's mpi_records row (an upsert: a second
- * worker on the same record waits for the first to commit), and re-clustering locks the rows of
- * the persons it changes. Both are row locks, so a batch of thousands of records cannot exhaust
+ * several processes). A worker first claims its records' mpi_records rows (one upsert, in key
+ * order: a second worker on the same record waits for the first to commit), and re-clustering locks
+ * the rows of the persons it changes (once for the batch, in id order). Both are row locks, so a batch of thousands of records cannot exhaust
  * PostgreSQL's shared lock table the way one advisory lock per blocking key would (a 500-patient
  * FHIR bundle alone would need several thousand). Two records of one new person filed at the same
- * moment by two workers cannot see each other; each that ends up alone is queued in mpi_recheck,
+ * moment by two workers cannot see each other; each new record that links to no committed record
+ * (alone, or joined only by records of its own batch) is queued in mpi_recheck,
  * and recheckAlone() (recheck.ts, run after each drain and periodically) scores it again once both
  * have committed and re-clusters: the race leaves two persons for seconds, never for ever.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { LinkHow, Tables } from '../store/tables.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../nhs/nhsNumber.ts';
@@ -51,14 +55,6 @@ async function newPerson(trx: Kysely<Tables>): Promise<string> {
   return r.id;
 }
 
-interface Existing {
-  person_id: string | null;
-  link_how: LinkHow | null;
-  source_version: string | null;
-  gp: boolean;
-  digest: string | null;
-}
-
 /**
  * Inserts (or touches) the record's mpi_records row and so holds its row lock until commit: two
  * workers never work on one source record at once. Returns its id, its digest and whether it is new.
@@ -76,24 +72,6 @@ export interface Candidate {
   id: number;
   prepared: PreparedRecord;
   personId: string | null;
-}
-
-export async function candidatesFor(trx: Kysely<Tables>, keys: string[], self: number | null): Promise<Candidate[]> {
-  if (keys.length === 0) return [];
-  const limit = DEFAULT_POLICY.maxBlockSize;
-  // One indexed look-up per key, in one statement. Blocks bigger than the limit say too little to
-  // be worth comparing and are left out.
-  const r = await sql<{ id: number; prepared: PreparedRecord; person_id: string | null }>`
-    with hits as (
-      select k.key, b.record_id from unnest(${keys}::text[]) as k(key)
-      cross join lateral (select record_id from mpi_blocking_keys b where b.key = k.key limit ${limit + 1}) b
-    ), usable as (
-      select key from hits group by key having count(*) <= ${limit}
-    )
-    select r.id, r.prepared, sr.person_id from mpi_records r
-    left join source_records sr on sr.feed_id = r.feed_id and sr.local_id = r.local_id
-    where r.id = any(array(select distinct record_id from hits where key in (select key from usable))) and r.id <> ${self ?? -1}`.execute(trx);
-  return r.rows.map((x) => ({ id: Number(x.id), prepared: x.prepared, personId: x.person_id }));
 }
 
 export interface Scored {
@@ -120,68 +98,14 @@ export function score(prepared: PreparedRecord, candidates: Candidate[], scorer:
   return out;
 }
 
-interface NewSourceRecord {
-  how: LinkHow;
-  score: number | null;
-  at: Date;
-  values: { nhs_number: string | null; nhs_number_verified: boolean; demographics: string; data_quality: string; source_version: string };
-}
-
-/**
- * The record, its blocking keys and its scored pairs, written in one statement; with `alone`, also
- * its new person and source record (a record with nothing to link to needs no re-clustering).
- */
-async function file(
-  trx: Kysely<Tables>, mpiId: number | null, feedId: string, localId: string, prepared: PreparedRecord, digest: string, gp: boolean, keys: string[], scored: Scored,
-  alone?: NewSourceRecord,
-): Promise<{ id: number; personId: string | null }> {
-  const p = scored.pairs;
-  const r = await sql<{ id: number; person_id: string | null }>`
-    with rec as (
-      insert into mpi_records (feed_id, local_id, prepared, digest, gp_registration)
-      values (${feedId}, ${localId}, ${JSON.stringify(prepared)}::jsonb, ${digest}, ${gp})
-      on conflict (feed_id, local_id) do update set prepared = excluded.prepared, digest = excluded.digest, gp_registration = excluded.gp_registration
-      returning id
-    ), k as (
-      insert into mpi_blocking_keys (key, record_id) select key, rec.id from rec, unnest(${keys}::text[]) as key
-    ), p as (
-      insert into mpi_pairs (a, b, kind, score, levels, reason)
-      select case when x.first then rec.id else x.other end, case when x.first then x.other else rec.id end, x.kind, x.score, x.levels::smallint[], x.reason
-      from rec, unnest(${p.map((x) => x.other)}::bigint[], ${p.map((x) => x.first)}::boolean[], ${p.map((x) => x.kind)}::text[],
-                       ${p.map((x) => x.score)}::float8[], ${p.map((x) => x.levels)}::text[], ${p.map((x) => x.reason)}::text[]) as x(other, first, kind, score, levels, reason)
-      on conflict (a, b) do update set kind = excluded.kind, score = excluded.score, levels = excluded.levels, reason = excluded.reason
-    )${scored.reviewPartners.length > 0 ? sql`, rv as (
-      -- The other side of an uncertain pair is awaiting review too.
-      update source_records sr set link_how = 'review' from mpi_records o
-      where o.id = any(${scored.reviewPartners}::bigint[]) and sr.feed_id = o.feed_id and sr.local_id = o.local_id and sr.link_how = 'new-person'
-    )` : sql``}${alone ? sql`, np as (
-      insert into persons default values returning id
-    ), rq as (
-      -- Alone: a record of the same person filed at this moment by another worker was invisible
-      -- here; recheckAlone() looks again once both have committed.
-      insert into mpi_recheck (record_id) select id from rec on conflict do nothing
-    ), ns as (
-      insert into source_records (feed_id, local_id, person_id, link_how, link_score, linked_at, nhs_number, nhs_number_verified, demographics, data_quality, source_version, updated_at)
-      select ${feedId}, ${localId}, np.id, ${alone.how}, ${alone.score}, ${alone.at}, ${alone.values.nhs_number}, ${alone.values.nhs_number_verified},
-        ${alone.values.demographics}::jsonb, ${alone.values.data_quality}::jsonb, ${alone.values.source_version}, ${alone.at} from np
-    )
-    select rec.id, np.id as person_id from rec, np` : sql`
-    select rec.id, null::uuid as person_id from rec`}`.execute(trx);
-  const row = r.rows[0];
-  if (row === undefined) throw new MpiError('not-filed', 'The source record could not be filed in the person index.');
-  if (mpiId !== null && Number(row.id) !== mpiId) throw new MpiError('not-filed', 'The source record changed identity in the person index.');
-  return { id: Number(row.id), personId: row.person_id };
-}
-
-/** Scored pairs of an already filed record (used by the recheck). */
-export async function insertPairs(trx: Kysely<Tables>, id: number, scored: Scored): Promise<void> {
-  const p = scored.pairs;
+/** Scored pairs of records already filed (used by the recheck); pairs already stored stay as they are. */
+export async function insertPairRows(trx: Kysely<Tables>, p: PairRow[]): Promise<void> {
   if (p.length === 0) return;
   await sql`
     insert into mpi_pairs (a, b, kind, score, levels, reason)
-    select case when x.first then ${id}::bigint else x.other end, case when x.first then x.other else ${id}::bigint end, x.kind, x.score, x.levels::smallint[], x.reason
-    from unnest(${p.map((x) => x.other)}::bigint[], ${p.map((x) => x.first)}::boolean[], ${p.map((x) => x.kind)}::text[],
-                ${p.map((x) => x.score)}::float8[], ${p.map((x) => x.levels)}::text[], ${p.map((x) => x.reason)}::text[]) as x(other, first, kind, score, levels, reason)
+    select x.a, x.b, x.kind, x.score, x.levels::smallint[], x.reason
+    from unnest(${p.map((x) => x.a)}::bigint[], ${p.map((x) => x.b)}::bigint[], ${p.map((x) => x.kind)}::text[],
+                ${p.map((x) => x.score)}::float8[], ${p.map((x) => x.levels)}::text[], ${p.map((x) => x.reason)}::text[]) as x(a, b, kind, score, levels, reason)
     on conflict (a, b) do nothing`.execute(trx);
 }
 
@@ -192,60 +116,350 @@ export async function insertPairs(trx: Kysely<Tables>, id: number, scored: Score
 export async function linkSourceRecord(
   trx: Kysely<Tables>, feedId: string, d: SourceDemographics, versionKey: string, dataQuality: DataQualityWarning[], at: Date,
 ): Promise<LinkResult> {
-  const prepared = prepareRecord({ feedId, localId: d.localId, demographics: d });
-  const keys = [...new Set(blockingKeys(prepared))];
-  // Claims the record: a concurrent worker holding it makes this statement wait for its commit.
-  const mine = await claim(trx, feedId, d.localId);
-  const found = await sql<Existing>`
-    select sr.person_id, sr.link_how, sr.source_version, coalesce(o.kind = 'gp-practice', false) as gp, ${currentDigestSql} as digest
-    from feeds f left join organisations o on o.ods_code = f.organisation_ods
-    left join source_records sr on sr.feed_id = f.id and sr.local_id = ${d.localId}
-    where f.id = ${feedId}`.execute(trx);
-  const row = found.rows[0];
-  if (!row) throw new MpiError('unknown-feed', 'The source record names a feed that is not registered.');
-  const existing = row.person_id !== null ? { personId: row.person_id, how: row.link_how!, version: row.source_version ?? '' } : null;
-  if (existing && existing.version >= versionKey) return { personId: existing.personId, how: existing.how, applied: false };
+  const [r] = await linkSourceRecords(trx, [{ feedId, demographics: d, versionKey, dataQuality, at }]);
+  return r!;
+}
 
-  const nhs = usableNhsNumber(d.nhsNumber);
-  const values = {
-    nhs_number: nhs, nhs_number_verified: nhs !== null && d.nhsNumberVerified === true,
-    demographics: JSON.stringify(d), data_quality: JSON.stringify(dataQuality), source_version: versionKey, updated_at: at,
-  };
-  const input = { feedId, localId: d.localId, demographics: d, recordedAt: at.toISOString(), gpRegistration: row.gp };
-  const mpiId = mine.id;
-  const digest = createHash('sha1').update(JSON.stringify(prepared)).digest('hex');
-  if (existing && mine.digest === digest) {
-    // Sent again with the same matching demographics (an update of something else): nothing to re-match.
-    await trx.updateTable('source_records').set(values).where('feed_id', '=', feedId).where('local_id', '=', d.localId).execute();
-    return { personId: existing.personId, how: existing.how, applied: true };
+/** One source record's demographics to link, as ingestion hands them over. */
+export interface LinkRequest {
+  feedId: string;
+  demographics: SourceDemographics;
+  /** Already normalised (see ingest/version.ts). */
+  versionKey: string;
+  dataQuality: DataQualityWarning[];
+  at: Date;
+}
+
+interface Work {
+  /** Index of the request that carries the newest version of this source record. */
+  req: LinkRequest;
+  prepared: PreparedRecord;
+  keys: string[];
+  digest: string;
+  mpiId: number;
+  storedDigest: string;
+  inserted: boolean;
+  existing: { personId: string; how: LinkHow; version: string } | null;
+  gp: boolean;
+  values: { nhs_number: string | null; nhs_number_verified: boolean; demographics: string; data_quality: string; source_version: string; updated_at: Date };
+  result?: LinkResult;
+}
+
+export interface BatchCandidate extends Candidate {
+  keys: string[];
+}
+
+/**
+ * Candidates for a whole batch: the records filed under any of the keys (blocks bigger than the
+ * limit left out), each with the keys it was found under, and how many records each key holds
+ * (capped at the limit + 1) so that blocks grown by the batch itself can be left out too. Without
+ * their persons (personId null): only the few that link are looked up, when the batch is filed.
+ */
+export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[]): Promise<{ candidates: BatchCandidate[]; counts: Map<string, number>; seenBelow: string | null }> {
+  const counts = new Map<string, number>();
+  if (keys.length === 0) return { candidates: [], counts, seenBelow: null };
+  const limit = DEFAULT_POLICY.maxBlockSize;
+  const r = await sql<{ t: 'k' | 'r' | 's'; key: string | null; n: number | null; id: number | null; prepared: PreparedRecord | null; person_id: string | null; keys: string[] | null }>`
+    with hits as (
+      select k.key, b.record_id from unnest(${keys}::text[]) as k(key)
+      cross join lateral (select record_id from mpi_blocking_keys b where b.key = k.key limit ${limit + 1}) b
+    ), counts as (
+      select key, count(*)::int as n from hits group by key
+    ), cand as (
+      select record_id, array_agg(key) as keys from hits where key in (select key from counts where n <= ${limit}) group by record_id
+    )
+    select 'k' as t, key, n, null::bigint as id, null::jsonb as prepared, null::uuid as person_id, null::text[] as keys from counts
+    union all
+    -- What this statement's snapshot saw finished: every record filed below it was a candidate here.
+    select 's', pg_snapshot_xmin(pg_current_snapshot())::text, null, null, null, null, null
+    union all
+    select 'r', null, null, r.id, r.prepared, null, cand.keys from cand
+    cross join lateral (select * from mpi_records r where r.id = cand.record_id offset 0) r`.execute(trx);
+  const candidates: BatchCandidate[] = [];
+  let seenBelow: string | null = null;
+  for (const x of r.rows) {
+    if (x.t === 'k') counts.set(x.key!, Number(x.n));
+    else if (x.t === 's') seenBelow = x.key;
+    else candidates.push({ id: Number(x.id), prepared: x.prepared!, personId: x.person_id, keys: x.keys ?? [] });
   }
-  if (!mine.inserted) {
+  return { candidates, counts, seenBelow };
+}
+
+const levelsOf = (d: { vector: { levels: ArrayLike<number> } }): string => `{${Array.from(d.vector.levels).join(',')}}`;
+
+/**
+ * Records the demographics of a worker batch's source records (each if newer than what is stored)
+ * and links them: the same persons as linking them one by one, in a handful of statements for the
+ * whole batch. Claims every record first (in key order, so two workers claiming overlapping
+ * batches queue rather than deadlock); skips records whose stored version is newer; refreshes
+ * records whose matching demographics did not change without matching them again; compares the
+ * rest with the candidates of all their blocking keys (one query) and with each other (they are
+ * not in the database yet); files the records, keys and pairs in one statement; gives the records
+ * that link to nothing a person of their own in another; and re-clusters everything the rest touch
+ * in one resolveComponent. Results are in the order of the requests; a source record sent twice
+ * takes the newer version, and both requests get its result.
+ */
+export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkRequest[]): Promise<LinkResult[]> {
+  if (requests.length === 0) return [];
+  // The newest version of each source record (ties: the later request, as one by one would).
+  const byKey = new Map<string, LinkRequest>();
+  for (const q of requests) {
+    const k = sourceRecordKey(q.feedId, q.demographics.localId);
+    const had = byKey.get(k);
+    if (!had || had.versionKey <= q.versionKey) byKey.set(k, q);
+  }
+  const keysInOrder = [...byKey.keys()].sort();
+  const reqs = keysInOrder.map((k) => byKey.get(k)!);
+
+  // Claims every record: a concurrent worker holding one makes this statement wait for its commit.
+  const feedIds = reqs.map((q) => q.feedId);
+  const localIds = reqs.map((q) => q.demographics.localId);
+  const mine = await claimAll(trx, feedIds, localIds);
+  // A second statement, so that it sees what a worker this one waited for has committed.
+  const found = await sql<{ feed_id: string; local_id: string; person_id: string | null; link_how: LinkHow | null; source_version: string | null; gp: boolean | null; known_feed: boolean; params: string | null }>`
+    select u.feed_id, u.local_id, sr.person_id, sr.link_how, sr.source_version, coalesce(o.kind = 'gp-practice', false) as gp, f.id is not null as known_feed,
+      ${currentDigestSql} as params,
+      -- JIT off for the rest of the transaction (see noJit): it is planned before the candidates.
+      set_config('jit', 'off', true) as jit
+    from unnest(${feedIds}::text[], ${localIds}::text[]) as u(feed_id, local_id)
+    left join feeds f on f.id = u.feed_id left join organisations o on o.ods_code = f.organisation_ods
+    left join source_records sr on sr.feed_id = u.feed_id and sr.local_id = u.local_id`.execute(trx);
+  const claimed = { rows: found.rows.map((x) => ({ ...x, ...mine.get(sourceRecordKey(x.feed_id, x.local_id))! })) };
+  const claims = new Map(claimed.rows.map((x) => [sourceRecordKey(x.feed_id, x.local_id), x]));
+  const works: Work[] = [];
+  for (const k of keysInOrder) {
+    const q = byKey.get(k)!;
+    const row = claims.get(k);
+    if (!row?.known_feed) throw new MpiError('unknown-feed', 'The source record names a feed that is not registered.');
+    const d = q.demographics;
+    const prepared = prepareRecord({ feedId: q.feedId, localId: d.localId, demographics: d });
+    const nhs = usableNhsNumber(d.nhsNumber);
+    works.push({
+      req: q, prepared, keys: [...new Set(blockingKeys(prepared))], digest: createHash('sha1').update(JSON.stringify(prepared)).digest('hex'),
+      mpiId: Number(row.id), storedDigest: row.digest, inserted: row.inserted, gp: row.gp === true,
+      existing: row.person_id !== null ? { personId: row.person_id, how: row.link_how!, version: row.source_version ?? '' } : null,
+      values: {
+        nhs_number: nhs, nhs_number_verified: nhs !== null && d.nhsNumberVerified === true,
+        demographics: JSON.stringify(d), data_quality: JSON.stringify(q.dataQuality), source_version: q.versionKey, updated_at: q.at,
+      },
+    });
+  }
+  const params = claimed.rows[0]?.params ?? null;
+
+  const refresh: Work[] = [];
+  const changed: Work[] = [];
+  for (const w of works) {
+    if (w.existing && w.existing.version >= w.req.versionKey) w.result = { personId: w.existing.personId, how: w.existing.how, applied: false };
+    else if (w.existing && w.storedDigest === w.digest) {
+      // Sent again with the same matching demographics (an update of something else): nothing to re-match.
+      w.result = { personId: w.existing.personId, how: w.existing.how, applied: true };
+      refresh.push(w);
+    } else changed.push(w);
+  }
+  // Existing records first: the re-clustering below reads their new demographics from source_records.
+  const updates = [...refresh, ...changed.filter((w) => w.existing !== null)];
+  if (updates.length > 0) await updateSourceValues(trx, updates);
+  if (changed.length > 0) await linkChanged(trx, changed, params);
+  const results = new Map(works.map((w) => [w.prepared.key, w.result!]));
+  return requests.map((q) => results.get(sourceRecordKey(q.feedId, q.demographics.localId))!);
+}
+
+function placeholderPrepared(feedId: string, localId: string): string {
+  return JSON.stringify(prepareRecord({ feedId, localId, demographics: { localId } }));
+}
+
+/**
+ * Claims many records in one statement, in the order given (sorted by the callers: two workers
+ * claiming overlapping sets then queue on the first shared record instead of deadlocking).
+ */
+async function claimAll(trx: Kysely<Tables>, feedIds: string[], localIds: string[]): Promise<Map<string, { id: number; digest: string; inserted: boolean }>> {
+  const r = await sql<{ feed_id: string; local_id: string; id: number; digest: string; inserted: boolean }>`
+    insert into mpi_records (feed_id, local_id, prepared, digest)
+    select feed_id, local_id, prepared::jsonb, '' from unnest(${feedIds}::text[], ${localIds}::text[], ${feedIds.map((f, i) => placeholderPrepared(f, localIds[i]!))}::text[])
+      with ordinality as x(feed_id, local_id, prepared, n) order by n
+    on conflict (feed_id, local_id) do update set feed_id = excluded.feed_id
+    returning feed_id, local_id, id, digest, (xmax = 0) as inserted`.execute(trx);
+  return new Map(r.rows.map((x) => [sourceRecordKey(x.feed_id, x.local_id), { id: Number(x.id), digest: x.digest, inserted: x.inserted }]));
+}
+
+async function updateSourceValues(trx: Kysely<Tables>, ws: Work[]): Promise<void> {
+  const v = ws.map((w) => w.values);
+  await sql`
+    update source_records sr set nhs_number = u.nhs_number, nhs_number_verified = u.verified, demographics = u.demographics::jsonb,
+      data_quality = u.data_quality::jsonb, source_version = u.source_version, updated_at = u.updated_at
+    from unnest(${ws.map((w) => w.req.feedId)}::text[], ${ws.map((w) => w.req.demographics.localId)}::text[], ${v.map((x) => x.nhs_number)}::text[],
+      ${v.map((x) => x.nhs_number_verified)}::boolean[], ${v.map((x) => x.demographics)}::text[], ${v.map((x) => x.data_quality)}::text[],
+      ${v.map((x) => x.source_version)}::text[], ${v.map((x) => x.updated_at)}::timestamptz[])
+      as u(feed_id, local_id, nhs_number, verified, demographics, data_quality, source_version, updated_at)
+    where sr.feed_id = u.feed_id and sr.local_id = u.local_id`.execute(trx);
+}
+
+export interface PairRow { a: number; b: number; kind: 'nhs-number' | 'link' | 'review'; score: number; levels: string; reason: string | null }
+
+/** Matches and links the records of a batch whose matching demographics are new or changed. */
+async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string | null): Promise<void> {
+  const scorer = await scorerFor(trx, params);
+  const refiled = changed.filter((w) => !w.inserted).map((w) => w.mpiId);
+  if (refiled.length > 0) {
     // New demographics: the old filing goes.
-    await sql`with k as (delete from mpi_blocking_keys where record_id = ${mpiId}) delete from mpi_pairs where a = ${mpiId} or b = ${mpiId}`.execute(trx);
+    await sql`with k as (delete from mpi_blocking_keys where record_id = any(${refiled}::bigint[]))
+      delete from mpi_pairs where a = any(${refiled}::bigint[]) or b = any(${refiled}::bigint[])`.execute(trx);
   }
-  const scorer = await scorerFor(trx, row.digest);
-  const scored = score(prepared, await candidatesFor(trx, keys, mpiId), scorer);
-  if (!existing && scored.linkPersons.length === 0) {
-    // Alone in its component: a person of its own (awaiting review when a pair is uncertain).
-    const how: LinkHow = scored.reviewScore === null ? 'new-person' : 'review';
-    const filed = await file(trx, mpiId, feedId, d.localId, prepared, digest, row.gp, keys, scored, { how, score: scored.reviewScore, at, values });
-    return { personId: filed.personId!, how, applied: true };
-  }
-  const { id } = await file(trx, mpiId, feedId, d.localId, prepared, digest, row.gp, keys, scored);
+  const allKeys = [...new Set(changed.flatMap((w) => w.keys))];
+  const { candidates, counts, seenBelow } = await candidatesForBatch(trx, allKeys);
+  // How many of the batch's records each key holds: a block the batch itself makes too big is left
+  // out as it would be had the records been filed one by one.
+  const inBatch = new Map<string, number>();
+  for (const w of changed) for (const k of w.keys) inBatch.set(k, (inBatch.get(k) ?? 0) + 1);
+  const usable = (k: string): boolean => (counts.get(k) ?? 0) + (inBatch.get(k) ?? 0) - 1 <= DEFAULT_POLICY.maxBlockSize;
+  const byKey = new Map<string, BatchCandidate[]>();
+  for (const c of candidates) for (const k of c.keys) (byKey.get(k) ?? byKey.set(k, []).get(k)!).push(c);
+  const batchByKey = new Map<string, number[]>();
+  changed.forEach((w, i) => { for (const k of w.keys) (batchByKey.get(k) ?? batchByKey.set(k, []).get(k)!).push(i); });
 
-  if (!existing) {
-    const resolved = await resolveComponent(trx, { seedIds: [id], lockFirst: scored.linkPersons, pending: { id, input }, parameters: scorer.parameters, at, actor: `feed:${feedId}` });
-    const me = resolved.get(id);
+  const pairs: PairRow[] = [];
+  // Committed records each links with (their persons are read when the batch is filed).
+  const linkWith = changed.map(() => new Set<number>());
+  const reviewScore: (number | null)[] = changed.map(() => null);
+  const reviewPartners = new Set<number>();
+  // Records of the batch joined by a link-capable pair (union-find): re-clustered together.
+  const parent = changed.map((_w, i) => i);
+  const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!; return i; };
+  const linkedInBatch = changed.map(() => false);
+  const noteReview = (i: number, s: number): void => { reviewScore[i] = Math.max(reviewScore[i] ?? -Infinity, s); };
+
+  changed.forEach((w, i) => {
+    const seen = new Set<number>();
+    const peers = new Set<number>();
+    for (const k of w.keys) {
+      if (!usable(k)) continue;
+      for (const c of byKey.get(k) ?? []) {
+        if (seen.has(c.id)) continue;
+        seen.add(c.id);
+        const d = decidePair(w.prepared, c.prepared, scorer, DEFAULT_POLICY);
+        if (d.kind === 'none') continue;
+        const first = w.prepared.key <= c.prepared.key;
+        pairs.push({ a: first ? w.mpiId : c.id, b: first ? c.id : w.mpiId, kind: d.kind, score: d.score, levels: levelsOf(d), reason: d.kind === 'review' ? d.reason : null });
+        if (d.kind === 'review') {
+          noteReview(i, d.score);
+          reviewPartners.add(c.id);
+        } else linkWith[i]!.add(c.id);
+      }
+      for (const j of batchByKey.get(k) ?? []) if (j < i) peers.add(j);
+    }
+    for (const j of peers) {
+      const o = changed[j]!;
+      const d = decidePair(w.prepared, o.prepared, scorer, DEFAULT_POLICY);
+      if (d.kind === 'none') continue;
+      const first = w.prepared.key <= o.prepared.key;
+      pairs.push({ a: first ? w.mpiId : o.mpiId, b: first ? o.mpiId : w.mpiId, kind: d.kind, score: d.score, levels: levelsOf(d), reason: d.kind === 'review' ? d.reason : null });
+      if (d.kind === 'review') {
+        noteReview(i, d.score);
+        noteReview(j, d.score);
+      } else {
+        linkedInBatch[i] = linkedInBatch[j] = true;
+        parent[find(i)] = find(j);
+      }
+    }
+  });
+
+  // Alone: new, and nothing to link to in the database or the batch — a person of its own (awaiting
+  // review when a pair is uncertain), no re-clustering needed. Queued for the recheck: a record of
+  // the same person filed at this moment by another worker was invisible here.
+  const alone: Work[] = [];
+  const aloneHow: LinkHow[] = [];
+  const aloneScore: (number | null)[] = [];
+  const resolve: Work[] = [];
+  // Records that link to no committed record: the recheck looks at them again too.
+  const recheck: number[] = [];
+  changed.forEach((w, i) => {
+    const s = reviewScore[i] ?? null;
+    if (w.existing === null && linkWith[i]!.size === 0) recheck.push(w.mpiId);
+    if (w.existing === null && linkWith[i]!.size === 0 && !linkedInBatch[i]) {
+      alone.push(w);
+      aloneHow.push(s === null ? 'new-person' : 'review');
+      aloneScore.push(s === null ? null : Math.round(s * 100) / 100);
+    } else resolve.push(w);
+  });
+  const alonePersons = alone.map(() => randomUUID());
+  const inBatchIds = new Set(changed.map((w) => w.mpiId));
+  const outsideReview = [...reviewPartners].filter((id) => !inBatchIds.has(id));
+  const linkIds = [...new Set(linkWith.flatMap((x) => [...x]))];
+
+  const ch = changed;
+  const v = alone.map((w) => w.values);
+  const filed = await sql<{ person_id: string }>`
+    with rec as (
+      update mpi_records r set prepared = u.prepared::jsonb, digest = u.digest, gp_registration = u.gp, filed_by = pg_current_xact_id(), seen_below = ${seenBelow}::xid8
+      from unnest(${ch.map((w) => w.mpiId)}::bigint[], ${ch.map((w) => JSON.stringify(w.prepared))}::text[], ${ch.map((w) => w.digest)}::text[], ${ch.map((w) => w.gp)}::boolean[])
+        as u(id, prepared, digest, gp)
+      where r.id = u.id
+    ), k as (
+      insert into mpi_blocking_keys (key, record_id, filed_by)
+      select unnest(${ch.flatMap((w) => w.keys)}::text[]), unnest(${ch.flatMap((w) => w.keys.map(() => w.mpiId))}::bigint[]), pg_current_xact_id()
+    ), p as (
+      insert into mpi_pairs (a, b, kind, score, levels, reason)
+      select x.a, x.b, x.kind, x.score, x.levels::smallint[], x.reason
+      from unnest(${pairs.map((x) => x.a)}::bigint[], ${pairs.map((x) => x.b)}::bigint[], ${pairs.map((x) => x.kind)}::text[],
+                  ${pairs.map((x) => x.score)}::float8[], ${pairs.map((x) => x.levels)}::text[], ${pairs.map((x) => x.reason)}::text[]) as x(a, b, kind, score, levels, reason)
+      on conflict (a, b) do update set kind = excluded.kind, score = excluded.score, levels = excluded.levels, reason = excluded.reason
+    ), rv as (
+      -- The other side of an uncertain pair is awaiting review too.
+      update source_records sr set link_how = 'review' from mpi_records o
+      where o.id = any(${outsideReview}::bigint[]) and sr.feed_id = o.feed_id and sr.local_id = o.local_id and sr.link_how = 'new-person'
+    ), np as (
+      insert into persons (id) select unnest(${alonePersons}::uuid[])
+    ), rq as (
+      insert into mpi_recheck (record_id) select unnest(${recheck}::bigint[]) on conflict do nothing
+    ), ns as (
+      insert into source_records (feed_id, local_id, person_id, link_how, link_score, linked_at, nhs_number, nhs_number_verified, demographics, data_quality, source_version, updated_at)
+      select feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics::jsonb, data_quality::jsonb, source_version, at
+      from unnest(${alone.map((w) => w.req.feedId)}::text[], ${alone.map((w) => w.req.demographics.localId)}::text[], ${alonePersons}::uuid[], ${aloneHow}::text[],
+        ${aloneScore}::float8[], ${alone.map((w) => w.req.at)}::timestamptz[], ${v.map((x) => x.nhs_number)}::text[], ${v.map((x) => x.nhs_number_verified)}::boolean[],
+        ${v.map((x) => x.demographics)}::text[], ${v.map((x) => x.data_quality)}::text[], ${v.map((x) => x.source_version)}::text[])
+        as u(feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics, data_quality, source_version)
+    )
+    -- The persons of the committed records linked with: locked before re-clustering.
+    select distinct sr.person_id from unnest(${linkIds}::bigint[]) as i(id)
+    cross join lateral (select feed_id, local_id from mpi_records r where r.id = i.id offset 0) r
+    cross join lateral (select person_id from source_records sr where sr.feed_id = r.feed_id and sr.local_id = r.local_id offset 0) sr`.execute(trx);
+  const lockFirst = filed.rows.map((x) => x.person_id);
+  alone.forEach((w, i) => { w.result = { personId: alonePersons[i]!, how: aloneHow[i]!, applied: true }; });
+  if (resolve.length === 0) return;
+
+  const pending = resolve.filter((w) => w.existing === null);
+  const at = resolve.reduce((m, w) => (w.req.at > m ? w.req.at : m), resolve[0]!.req.at);
+  const resolved = await resolveComponent(trx, {
+    seedIds: resolve.map((w) => w.mpiId), seedPersons: [...new Set(resolve.flatMap((w) => (w.existing ? [w.existing.personId] : [])))], lockFirst,
+    pendings: pending.map((w) => ({ id: w.mpiId, input: { feedId: w.req.feedId, localId: w.req.demographics.localId, demographics: w.req.demographics, recordedAt: w.req.at.toISOString(), gpRegistration: w.gp } })),
+    parameters: scorer.parameters, at, actor: feedActor(resolve),
+  });
+  const placed = resolve.map((w) => {
+    const me = resolved.get(w.mpiId);
     if (!me) throw new MpiError('not-resolved', 'The source record was not placed in a person.');
-    await trx.insertInto('source_records').values({ feed_id: feedId, local_id: d.localId, person_id: me.personId, link_how: me.how, link_score: me.score, linked_at: at, ...values }).execute();
-    return { personId: me.personId, how: me.how, applied: true };
+    return me;
+  });
+  if (pending.length > 0) {
+    const pv = pending.map((w) => w.values);
+    const pm = pending.map((w) => resolved.get(w.mpiId)!);
+    await sql`
+      insert into source_records (feed_id, local_id, person_id, link_how, link_score, linked_at, nhs_number, nhs_number_verified, demographics, data_quality, source_version, updated_at)
+      select feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics::jsonb, data_quality::jsonb, source_version, at
+      from unnest(${pending.map((w) => w.req.feedId)}::text[], ${pending.map((w) => w.req.demographics.localId)}::text[], ${pm.map((m) => m.personId)}::uuid[], ${pm.map((m) => m.how)}::text[],
+        ${pm.map((m) => m.score)}::float8[], ${pending.map((w) => w.req.at)}::timestamptz[], ${pv.map((x) => x.nhs_number)}::text[], ${pv.map((x) => x.nhs_number_verified)}::boolean[],
+        ${pv.map((x) => x.demographics)}::text[], ${pv.map((x) => x.data_quality)}::text[], ${pv.map((x) => x.source_version)}::text[])
+        as u(feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics, data_quality, source_version)`.execute(trx);
   }
+  resolve.forEach((w, i) => {
+    const me = placed[i]!;
+    const moved = w.existing !== null && me.personId !== w.existing.personId;
+    w.result = { personId: me.personId, how: me.how, applied: true, ...(moved ? { movedFrom: w.existing!.personId } : {}) };
+  });
+}
 
-  await trx.updateTable('source_records').set(values).where('feed_id', '=', feedId).where('local_id', '=', d.localId).execute();
-  const resolved = await resolveComponent(trx, { seedIds: [id], seedPersons: [existing.personId], lockFirst: scored.linkPersons, parameters: scorer.parameters, at, actor: `feed:${feedId}` });
-  const me = resolved.get(id);
-  if (!me) throw new MpiError('not-resolved', 'The source record was not placed in a person.');
-  return { personId: me.personId, how: me.how, applied: true, ...(me.personId !== existing.personId ? { movedFrom: existing.personId } : {}) };
+/** Who re-clustered, for the link log: the feed, or the feeds of a batch that spans several. */
+function feedActor(ws: Work[]): string {
+  return [...new Set(ws.map((w) => w.req.feedId))].sort().map((f) => `feed:${f}`).join(' ');
 }
 
 /**
@@ -265,6 +479,39 @@ export async function personForSubject(trx: Kysely<Tables>, feedId: string, loca
     data_quality: '[]', source_version: '', link_how: 'new-person', link_score: null, linked_at: at, updated_at: at,
   }).execute();
   return personId;
+}
+
+/** A resource's subject: the source record it belongs to. */
+export interface SubjectRef { feedId: string; localId: string; at: Date }
+
+/**
+ * personForSubject for a whole batch: one look-up when every subject is known (the usual case),
+ * else a claim of the missing ones and one statement giving each still missing a placeholder
+ * source record of a person of its own.
+ */
+export async function personsForSubjects(trx: Kysely<Tables>, subjects: SubjectRef[]): Promise<void> {
+  const byKey = new Map<string, SubjectRef>();
+  for (const s of subjects) if (!byKey.has(sourceRecordKey(s.feedId, s.localId))) byKey.set(sourceRecordKey(s.feedId, s.localId), s);
+  if (byKey.size === 0) return;
+  const all = [...byKey.keys()].sort().map((k) => byKey.get(k)!);
+  const found = await sql<{ feed_id: string; local_id: string }>`
+    select sr.feed_id, sr.local_id from unnest(${all.map((s) => s.feedId)}::text[], ${all.map((s) => s.localId)}::text[]) as u(feed_id, local_id)
+    join source_records sr on sr.feed_id = u.feed_id and sr.local_id = u.local_id`.execute(trx);
+  const known = new Set(found.rows.map((x) => sourceRecordKey(x.feed_id, x.local_id)));
+  const missing = all.filter((s) => !known.has(sourceRecordKey(s.feedId, s.localId)));
+  if (missing.length === 0) return;
+  await claimAll(trx, missing.map((s) => s.feedId), missing.map((s) => s.localId));
+  // A new statement: it sees a placeholder a worker the claim waited for has committed meanwhile.
+  await sql`
+    with m as (
+      select * from unnest(${missing.map((s) => s.feedId)}::text[], ${missing.map((s) => s.localId)}::text[], ${missing.map(() => randomUUID())}::uuid[],
+        ${missing.map((s) => s.at)}::timestamptz[]) as u(feed_id, local_id, person_id, at)
+      where not exists (select 1 from source_records sr where sr.feed_id = u.feed_id and sr.local_id = u.local_id)
+    ), np as (
+      insert into persons (id) select person_id from m
+    )
+    insert into source_records (feed_id, local_id, person_id, nhs_number, demographics, data_quality, source_version, link_how, link_score, linked_at, updated_at)
+    select feed_id, local_id, person_id, null, jsonb_build_object('localId', local_id), '[]'::jsonb, '', 'new-person', null, at, at from m`.execute(trx);
 }
 
 /** The mpi_records id of a source record, creating an empty one for a placeholder. */

@@ -72,6 +72,8 @@ describe.each(testEngines())('order independence on %s', (engine) => {
     await db.db.deleteFrom('mpi_blocking_keys').where('record_id', '=', hidden[0]!.record_id).execute();
     await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
     await db.db.insertInto('mpi_blocking_keys').values(hidden).execute();
+    // …and a1 looked for candidates before g1's transaction had finished, as in the real race.
+    await sql`update mpi_records set seen_below = (select filed_by from mpi_records where local_id = 'g1') where local_id = 'a1'`.execute(db.db);
     expect(await partition(db)).toEqual(['a1', 'g1']);
     const r = await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') });
     expect(r.linked).toBe(1);

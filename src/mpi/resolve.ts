@@ -2,7 +2,8 @@
  * Re-clusters one connected component of the person index in the database. The component of a
  * record is everything reachable through link-capable pairs and manual or merge links; its
  * clustering is computed by the pure PersonIndex (canonical: the same records and decisions give
- * the same persons whatever the order they arrived in) and the differences are written back:
+ * the same persons whatever the order they arrived in; a worker batch's seeds may span several
+ * components, each clustered on its own) and the differences are written back:
  * source records and their resources move, emptied persons are retired into the person that took
  * their records, every move is logged in mpi_link_events.
  *
@@ -120,6 +121,15 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
   return { rows, aux };
 }
 
+/**
+ * Turns off JIT compilation for the rest of the transaction. The planner cannot estimate the
+ * recursive component query (it guesses hundreds of thousands of rows where there are a handful)
+ * and compiles it: 15–130 ms of compiling for a query that runs in about a millisecond.
+ */
+export async function noJit(trx: Kysely<Tables>): Promise<void> {
+  await sql`select set_config('jit', 'off', true)`.execute(trx);
+}
+
 /** The mpi_records ids of a person's source records. */
 export async function recordIdsOf(trx: Kysely<Tables>, personId: string): Promise<number[]> {
   const rows = await sql<{ id: number }>`select r.id from source_records sr join mpi_records r on r.feed_id = sr.feed_id and r.local_id = sr.local_id
@@ -135,6 +145,8 @@ export interface ResolveOptions {
   /** Persons expected in the component: locked before it is read (saves a second read). */
   lockFirst?: string[];
   pending?: PendingRecord;
+  /** Several records matched for the first time (a worker batch), re-clustered together. */
+  pendings?: PendingRecord[];
   parameters: MatchParameters;
   at: Date;
   actor: string;
@@ -148,6 +160,7 @@ export interface ResolveOptions {
 
 export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): Promise<Map<number, ResolvedRecord>> {
   const seedPersons = o.seedPersons ?? [];
+  await noJit(trx);
   const locked = new Set<string>();
   const first = [...new Set([...seedPersons, ...(o.lockFirst ?? [])])];
   if (first.length > 0) {
@@ -164,12 +177,10 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
     await lockPersons(trx, missing);
     for (const p of missing) locked.add(p);
   }
-  const ids = rows.map((r) => r.id);
-  if (o.pending) ids.push(o.pending.id);
-
+  const pendings = [...(o.pending ? [o.pending] : []), ...(o.pendings ?? [])];
   const refs = new Map<number, SourceRecordRef>();
   for (const r of rows) refs.set(r.id, refOf(r.feed_id, r.local_id));
-  if (o.pending) refs.set(o.pending.id, refOf(o.pending.input.feedId, o.pending.input.localId));
+  for (const p of pendings) refs.set(p.id, refOf(p.input.feedId, p.input.localId));
   const refFor = (id: number): SourceRecordRef => refs.get(id) ?? refOf('\u0000', String(id));
 
   const musts = aux.filter((x) => x.t === 'm').map((x) => ({ a: Number(x.a), b: Number(x.b), how: x.how ?? 'manual' }));
@@ -195,7 +206,7 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
     })),
     retiredPersons: [],
   };
-  if (o.pending) snapshot.records.push(o.pending.input);
+  for (const p of pendings) snapshot.records.push(p.input);
 
   const index = PersonIndex.restore(snapshot, { newPersonId: randomUUID, parameters: o.parameters, ...(o.keepPersonIds ? { keepPersonIds: o.keepPersonIds } : {}) });
   if (o.op) {
