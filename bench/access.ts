@@ -36,6 +36,8 @@ export interface EngineResult {
   loadFactsMs: { p50: number; p99: number; max: number };
   decideMs: { p50: number; p99: number; max: number };
   readOverheadMs: { p50: number; p99: number };
+  /** The same persons read again: their rows are in the database's buffers, as for anyone under active care. */
+  repeatReadOverheadMs: { p50: number; p99: number };
   allowedShare: number;
 }
 
@@ -159,6 +161,9 @@ async function benchEngine(engine: Engine, persons: number, samples: number, log
   try {
     const t0 = Date.now();
     const resources = await seed(database.db, persons);
+    // A running system's tables have planner statistics and visibility maps; a bulk load has neither
+    // until autovacuum gets to it, which would otherwise happen in the middle of the measurement.
+    await sql`vacuum analyze`.execute(database.db);
     const seedSeconds = (Date.now() - t0) / 1000;
     log(`${engine}: seeded ${persons.toLocaleString('en-GB')} persons, ${resources.toLocaleString('en-GB')} resources in ${seedSeconds.toFixed(1)} s`);
     const ids: string[] = [];
@@ -185,10 +190,19 @@ async function benchEngine(engine: Engine, persons: number, samples: number, log
       dec.push(Number(c - b) / 1e6);
       both.push(Number(c - a) / 1e6);
     }
+    // Again for the same persons: the first pass is each person's first read since the bulk load
+    // (their pages not yet in shared buffers); a record in use is read again and again.
+    const again: number[] = [];
+    for (const id of ids.slice(200)) {
+      const a = process.hrtime.bigint();
+      decide(benchUser, await loadAccessFacts(database.db, id, benchUser, NOW), 'direct-care-view', NOW);
+      again.push(Number(process.hrtime.bigint() - a) / 1e6);
+    }
+    const repeat = stats(again);
     const overall = stats(both);
     return {
       engine, persons, resources, seedSeconds: Number(seedSeconds.toFixed(1)), samples,
-      loadFactsMs: stats(load), decideMs: stats(dec), readOverheadMs: { p50: overall.p50, p99: overall.p99 },
+      loadFactsMs: stats(load), decideMs: stats(dec), readOverheadMs: { p50: overall.p50, p99: overall.p99 }, repeatReadOverheadMs: { p50: repeat.p50, p99: repeat.p99 },
       allowedShare: Number((allowed / samples).toFixed(3)),
     };
   } finally {
@@ -209,9 +223,9 @@ export async function run(opts: AccessBenchOptions = {}): Promise<AccessBenchRes
   const result: AccessBenchResult = { when: new Date().toISOString(), node: process.version, decide: decideResult, engines: results };
 
   const rows = [
-    ['engine', 'persons', 'resources', 'loadFacts p50', 'loadFacts p99', 'decide p50', 'decide p99', 'read overhead p99', 'allowed'],
+    ['engine', 'persons', 'resources', 'loadFacts p50', 'loadFacts p99', 'decide p50', 'decide p99', 'read overhead p99 (first read)', 'read overhead p99 (repeat read)', 'allowed'],
     ...results.map((r) => [r.engine, String(r.persons), String(r.resources), `${r.loadFactsMs.p50} ms`, `${r.loadFactsMs.p99} ms`,
-      `${r.decideMs.p50} ms`, `${r.decideMs.p99} ms`, `${r.readOverheadMs.p99} ms`, `${(r.allowedShare * 100).toFixed(1)}%`]),
+      `${r.decideMs.p50} ms`, `${r.decideMs.p99} ms`, `${r.readOverheadMs.p99} ms`, `${r.repeatReadOverheadMs.p99} ms`, `${(r.allowedShare * 100).toFixed(1)}%`]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   process.stdout.write(`decide() alone: ${decideResult.decisionsPerSecond.toLocaleString('en-GB')} decisions/s (${decideResult.calls.toLocaleString('en-GB')} calls)\n`);
