@@ -29,7 +29,7 @@ import { checkExtension, checkReceivedOn, clockOf, dueDate, EXTENSION_REFUSALS, 
 export { RIGHTS_CASE_KINDS, type RightsCaseKind };
 
 export const RIGHTS_ERROR_CODES = [
-  'invalid-nhs-number', 'invalid-kind', 'invalid-date', 'invalid-text', 'unknown-user', 'not-permitted', 'unknown-case', 'part-done', 'extension-refused',
+  'invalid-nhs-number', 'invalid-kind', 'invalid-date', 'invalid-text', 'unknown-user', 'not-permitted', 'unknown-case', 'part-done', 'extension-refused', 'not-restrictable', 'unknown-entry', 'unknown-restriction',
 ] as const;
 export type RightsErrorCode = (typeof RIGHTS_ERROR_CODES)[number];
 
@@ -87,7 +87,7 @@ function checkText(text: string, max: number, where: string): string {
 }
 
 /** Runs `work` in the caller's transaction when given one, otherwise in a new one (as access does). */
-function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
+export function inTransaction<T>(db: Kysely<Tables>, work: (trx: Kysely<Tables>) => Promise<T>): Promise<T> {
   return db.isTransaction ? work(db) : transaction(db, work);
 }
 
@@ -232,7 +232,7 @@ export async function casesForOrganisation(db: Kysely<Tables>, ods: string, now:
   return [...open, ...done];
 }
 
-interface LoadedCase {
+export interface LoadedCase {
   id: string; reference: number; kind: RightsCaseKind; nhsNumber: string; description: string; receivedOn: string; channel: 'pals' | 'gp';
   loggedAt: Date; loggedByOrg: string; personId: string | null;
   parts: { id: number; ods: string; basis: 'holds-data' | 'no-data-held'; status: 'open' | 'done'; extensionMonths: number; extensionReason: string | null; completedAt: Date | null; outcomeNote: string | null }[];
@@ -269,7 +269,7 @@ function casePerson(c: LoadedCase, optedOut: boolean): DecisionPerson {
  * `lock` (inside a change's transaction) the parts are locked for the change that follows, and a
  * refusal there — the part changed since the check made outside — is thrown without a second audit.
  */
-async function decideForCase(
+export async function decideForCase(
   db: Kysely<Tables>, caseId: string, actor: RightsActor, purpose: 'handle-rights-case' | 'export', now: Date, audit: AuditSink, options: DecideOptions, lock = false,
 ): Promise<{ c: LoadedCase; decision: Extract<Decision, { allow: true }>; part: LoadedCase['parts'][number] }> {
   const c = await loadCase(db, caseId, lock);

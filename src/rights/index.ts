@@ -9,3 +9,4 @@ export {
   type AccessExport, type CaseEvent, type CasePartSummary, type HoldingOrganisation, type LoggedCase, type PartChange, type RightsActor,
   type RightsCaseKind, type RightsErrorCode, type RightsRequest, type RoutedPart, type ScopeRow, type TeamCaseView,
 } from './cases.ts';
+export { liftForCase, restrictForCase, restrictionView, RESTRICTABLE_KINDS, type OwnEntry, type RestrictionInForce, type RestrictionView } from './restrict.ts';

@@ -423,7 +423,7 @@ export interface RightsCaseEventsTable {
   id: Generated<number>;
   case_id: string;
   part_id: number | null;
-  action: 'logged' | 'routed' | 'extended' | 'completed' | 'exported';
+  action: 'logged' | 'routed' | 'extended' | 'completed' | 'exported' | 'restricted' | 'lifted';
   by_user_id: string;
   organisation_ods: string;
   at: Timestamp;

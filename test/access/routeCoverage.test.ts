@@ -76,6 +76,8 @@ const ROUTES: Record<string, Kind> = {
   'POST /rights/cases/:id/done': 'rights-web',
   'POST /rights/cases/:id/extend': 'rights-web',
   'GET /rights/cases/:id/export': 'rights-web',
+  'POST /rights/cases/:id/restrict': 'rights-web',
+  'POST /rights/cases/:id/lift': 'rights-web',
   // Aggregates only (suppressed and rounded), decided and audited in src/statistics.
   'GET /statistics': 'statistics-web',
 };

@@ -2,7 +2,8 @@
  * Browser journeys for rights requests and statistics, in Debian's Chromium with JavaScript on and
  * off: PALS logs an access request (errors, check, receipt); the acute trust's access-to-records
  * officer finds it among the cases routed to them, sees the scope, downloads the access export,
- * extends the time limit and marks their part done; the analyst reads the anonymised statistics.
+ * extends the time limit and marks their part done; for a rectification request the officer
+ * restricts a contested entry and lifts the restriction; the analyst reads the anonymised statistics.
  * axe-core checks each page for serious or critical problems; screenshots go to docs/screenshots/.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { buildHttpServer } from '../../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/store/testing.ts';
 import { webRoutes } from '../../src/web/index.ts';
 import { formatNhsNumber } from '../../src/nhs/nhsNumber.ts';
+import { logRightsRequest, rightsActor } from '../../src/rights/index.ts';
+import { appendAudit } from '../../src/audit/index.ts';
 import { PASSWORD, seedCounty, seedRights, TEST_SCRYPT, type Seeded, type SeededRights } from './seed.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -190,6 +193,41 @@ describe.each([
     await checkPage(page);
     await page.goto(`${base}/rights/cases`);
     expect(await page.locator('table').last().innerText()).toContain(receipt);
+    // Still signed in for the next journey: a second sign-in would need the next authenticator code.
+  });
+
+  it('access-to-records officer: restricts a contested entry while a rectification request is considered, then lifts it', async () => {
+    const now = new Date();
+    const logged = await logRightsRequest(t.db, { nhsNumber: rights.person.nhsNumber, kind: 'rectification', receivedOn: now.toISOString().slice(0, 10), description: 'Says a diagnosis is wrong' },
+      await rightsActor(t.db, seeded.users.pals.username, now), now, async (trx, d) => void (await appendAudit(trx, d)));
+    await page.goto(`${base}/rights/cases/${logged.id}`);
+    const text = await mainText(page);
+    expect(text).toContain('Restrict information while the request is considered');
+    expect(text).toContain('Nothing is restricted for this person.');
+
+    // Nothing chosen: a clear error, nothing restricted.
+    await page.getByLabel('What the person contests').fill('The diagnosis is wrong');
+    await page.getByRole('button', { name: 'Restrict', exact: true }).click();
+    expect(await page.locator('.nhsuk-error-summary').innerText()).toContain('Select what to restrict');
+    await checkPage(page);
+
+    // The first of the organisation's own entries (after "The whole shared record").
+    await page.locator('input[name="entry"]').nth(1).check();
+    await page.getByLabel('What the person contests').fill('The diagnosis is wrong');
+    await page.getByRole('button', { name: 'Restrict', exact: true }).click();
+    expect(await mainText(page)).toContain("The entry is restricted at the person's request.");
+    const inForce = await page.getByRole('table', { name: 'Restrictions in force' }).innerText();
+    expect(inForce).toContain('The diagnosis is wrong');
+    await checkPage(page, shot('25-rights-restrict'));
+    const open = await t.db.selectFrom('restrictions').select(['id', 'scope']).where('person_id', '=', rights.person.personId).where('lifted_at', 'is', null).execute();
+    expect(open).toHaveLength(1);
+    expect(open[0]!.scope).toBe('entry');
+
+    await page.getByLabel('Why it can be lifted').fill('Diagnosis confirmed by the consultant');
+    await page.getByRole('button', { name: 'Lift' }).click();
+    expect(await mainText(page)).toContain('The restriction is lifted.');
+    const left = await t.db.selectFrom('restrictions').select('id').where('person_id', '=', rights.person.personId).where('lifted_at', 'is', null).execute();
+    expect(left).toHaveLength(0);
     await signOut(page);
   });
 

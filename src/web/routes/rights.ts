@@ -4,12 +4,15 @@
  * person the receipt. Access-to-records teams see the parts routed to their organisation with their
  * deadlines and overdue warnings, open a case (by its opaque id) to see the scope of the data from
  * their organisation, mark their part done or extend its time limit, and — for an access request —
- * download the export that answers it. Decisions, history and audit are the rights capability's.
+ * download the export that answers it; for a restriction or rectification request, restrict the
+ * contested entries their organisation sent (or the whole record) and lift the restriction later.
+ * Decisions, history and audit are the rights capability's.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   accessExport, casesForOrganisation, changePart, logRightsRequest, MAX_DESCRIPTION, MAX_NOTE, openCaseForTeam, receiptNumber, RightsError, checkReceivedOn,
   MAX_EXTENSION_MONTHS, type Clock, type RightsActor, type RightsCaseKind,
+  liftForCase, restrictForCase, restrictionView, RESTRICTABLE_KINDS, type RestrictionView,
 } from '../../rights/index.ts';
 import { ukDay } from '../../record/index.ts';
 import { field, audit, pageUser, sendPage, type SignedIn, type WebContext } from '../context.ts';
@@ -40,6 +43,7 @@ function kindText(kind: string): string {
 
 const ACTIONS: Readonly<Record<string, string>> = {
   logged: 'Request logged', routed: 'Sent to your team', extended: 'Time limit extended', completed: 'Marked as done', exported: 'Access export downloaded',
+  restricted: 'Information restricted', lifted: 'Restriction lifted',
 };
 
 /** Plain words for the kinds of entry a team's scope lists (FHIR resource types otherwise). */
@@ -125,6 +129,31 @@ function logPage(ctx: WebContext, s: SignedIn, f?: LogForm, errors: FieldError[]
 function notPermittedPage(ctx: WebContext, s: SignedIn, message: string, back: string, current: string): Html {
   return page({ title: 'You cannot do this', user: pageUser(ctx, s), current }, html`
     <h1>You cannot do this</h1><p>${message}</p><p><a href="${back}">Go back</a></p>`);
+}
+
+/** Restricting contested information while the request is considered, and lifting it. */
+function restrictionSection(s: SignedIn, caseId: string, r: RestrictionView, v: { entry?: string; reason?: string; until?: string }, err: (f: string) => string | undefined): Html {
+  const entryText = (e: RestrictionView['entries'][number]) => `${entryKind(e.resourceType)}: ${e.text ?? 'no description'}${e.date ? `, ${longDate(e.date)}` : ''}`;
+  return html`<h2>Restrict information while the request is considered</h2>
+    <p>Restricted information is withheld from everyone using the shared record, with a note that something is restricted at the person's request. You can restrict what your organisation sent, or the whole shared record if the person asks for that.</p>
+    ${r.inForce.length > 0 ? table({
+      caption: 'Restrictions in force', head: ['What', 'Why', 'From', 'Until', ''],
+      rows: r.inForce.map((x) => [
+        x.scope === 'whole-record' ? 'The whole shared record' : x.entry ? entryText(x.entry) : "Another organisation's entry",
+        x.reason, longDate(x.validFrom), x.validTo ? longDate(x.validTo) : 'Until lifted',
+        x.liftable ? form(`/rights/cases/${caseId}/lift`, s.session.csrfToken, html`<input type="hidden" name="restriction" value="${String(x.id)}">
+          ${input({ id: `lift-reason-${x.id}`, name: 'lift-reason', label: 'Why it can be lifted', width: 20, error: err(`lift-reason-${x.id}`) })}
+          ${button('Lift', { secondary: true })}`) : '',
+      ]),
+    }) : html`<p>Nothing is restricted for this person.</p>`}
+    ${form(`/rights/cases/${caseId}/restrict`, s.session.csrfToken, html`
+      ${radios({
+        id: 'entry', legend: 'What to restrict', value: v.entry, error: err('entry'),
+        items: [{ value: 'whole-record', text: 'The whole shared record', hint: 'Everything from every organisation' }, ...r.entries.map((e) => ({ value: e.id, text: entryText(e) }))],
+      })}
+      ${textarea({ id: 'restrict-reason', label: 'What the person contests', value: v.reason ?? '', rows: 3, error: err('restrict-reason') })}
+      ${input({ id: 'until', label: 'Restricted until (optional)', hint: 'As YYYY-MM-DD. Leave empty to restrict until you lift it', value: v.until ?? '', width: 10, error: err('until') })}
+      ${button('Restrict')}`)}`;
 }
 
 export function registerRightsRoutes(app: FastifyInstance, ctx: WebContext, guard: Guard): void {
@@ -225,7 +254,7 @@ export function registerRightsRoutes(app: FastifyInstance, ctx: WebContext, guar
     return UUID.test(id) ? id.toLowerCase() : null;
   };
 
-  async function casePage(reply: FastifyReply, s: SignedIn, id: string, o: { errors?: FieldError[]; notice?: string; months?: string; reason?: string; note?: string; status?: number } = {}): Promise<FastifyReply> {
+  async function casePage(reply: FastifyReply, s: SignedIn, id: string, o: { errors?: FieldError[]; notice?: string; months?: string; reason?: string; note?: string; status?: number; restrict?: { entry?: string; reason?: string; until?: string } } = {}): Promise<FastifyReply> {
     const now = ctx.deps.now();
     let v;
     try {
@@ -237,6 +266,8 @@ export function registerRightsRoutes(app: FastifyInstance, ctx: WebContext, guar
     }
     const errors = o.errors ?? [];
     const err = (f: string) => errors.find((x) => x.field === f)?.message;
+    const restrictions = (RESTRICTABLE_KINDS as readonly string[]).includes(v.kind) && v.part.clock.state !== 'done' && v.part.basis === 'holds-data'
+      ? await restrictionView(ctx.db, id, actorOf(s), now, audit, ctx.decide) : null;
     const canExtend = v.part.extensionMonths < MAX_EXTENSION_MONTHS && v.part.clock.daysLeft >= 0;
     const name = v.person ? [v.person.given.join(' '), v.person.family?.toUpperCase()].filter(Boolean).join(' ') : '';
     return sendPage(reply, o.status ?? 200, page({ title: `Rights request ${receiptNumber(v.reference)}`, user: pageUser(ctx, s), current: '/rights/cases' }, html`
@@ -263,6 +294,7 @@ export function registerRightsRoutes(app: FastifyInstance, ctx: WebContext, guar
       ${v.kind === 'access' ? html`<h2>Access export</h2>
         <p>Everything the shared record holds about the person, from every organisation, and who has used their record. Check it before you send it, for example for information about other people. Downloading it is recorded.</p>
         <p><a class="nhsuk-button nhsuk-button--secondary" href="/rights/cases/${v.id}/export" download>Download the access export</a></p>` : ''}
+      ${restrictions ? restrictionSection(s, v.id, restrictions, o.restrict ?? {}, err) : ''}
       <h2>Mark your part as done</h2>
       ${form(`/rights/cases/${v.id}/done`, s.session.csrfToken, html`
         ${textarea({ id: 'note', label: 'How was the request answered? (optional)', hint: 'For example, "Export sent by secure email on 3 March"', value: o.note ?? '', rows: 3, error: err('note') })}
@@ -314,6 +346,37 @@ export function registerRightsRoutes(app: FastifyInstance, ctx: WebContext, guar
       return sendPage(reply, e.code === 'unknown-case' ? 404 : 403, notPermittedPage(ctx, s, e.message, '/rights/cases', '/rights/cases'));
     }
   });
+  app.post('/rights/cases/:id/restrict', guard(TEAM, async (req, reply, s) => {
+    const id = caseId(req.params);
+    if (!id) return reply.redirect('/rights/cases', 303);
+    const v = { entry: field(req, 'entry'), reason: field(req, 'restrict-reason'), until: field(req, 'until').trim() };
+    if (!v.entry) return casePage(reply, s, id, { status: 400, errors: [{ field: 'entry', message: 'Select what to restrict' }], restrict: v });
+    try {
+      await restrictForCase(ctx.db, id, { entryId: v.entry === 'whole-record' ? null : v.entry, reason: v.reason, validTo: v.until || null }, actorOf(s), ctx.deps.now(), audit, ctx.decide);
+      return casePage(reply, s, id, { notice: v.entry === 'whole-record' ? "The whole shared record is restricted at the person's request." : "The entry is restricted at the person's request." });
+    } catch (e) {
+      if (!(e instanceof RightsError)) throw e;
+      const where = e.code === 'unknown-entry' ? 'entry' : e.code === 'invalid-date' ? 'until' : e.code === 'invalid-text' ? 'restrict-reason' : null;
+      if (where) return casePage(reply, s, id, { status: 400, errors: [{ field: where, message: e.message }], restrict: v });
+      return sendPage(reply, e.code === 'unknown-case' ? 404 : 403, notPermittedPage(ctx, s, e.message, `/rights/cases/${id}`, '/rights/cases'));
+    }
+  }));
+
+  app.post('/rights/cases/:id/lift', guard(TEAM, async (req, reply, s) => {
+    const id = caseId(req.params);
+    if (!id) return reply.redirect('/rights/cases', 303);
+    const restriction = field(req, 'restriction');
+    if (!/^[0-9]{1,15}$/.test(restriction)) return reply.redirect(`/rights/cases/${id}`, 303);
+    try {
+      await liftForCase(ctx.db, id, Number(restriction), field(req, 'lift-reason'), actorOf(s), ctx.deps.now(), audit, ctx.decide);
+      return casePage(reply, s, id, { notice: 'The restriction is lifted.' });
+    } catch (e) {
+      if (!(e instanceof RightsError)) throw e;
+      if (e.code === 'invalid-text') return casePage(reply, s, id, { status: 400, errors: [{ field: `lift-reason-${restriction}`, message: e.message }] });
+      return sendPage(reply, e.code === 'unknown-case' ? 404 : 403, notPermittedPage(ctx, s, e.message, `/rights/cases/${id}`, '/rights/cases'));
+    }
+  }));
+
   app.post('/rights/cases/:id/done', change('done'));
   app.post('/rights/cases/:id/extend', change('extend'));
 
