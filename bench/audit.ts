@@ -51,6 +51,8 @@ export interface AuditBenchRow {
   appendCallP50Ms: number;
   appendCallP99Ms: number;
   verifyPerSecond: number;
+  /** The same log verified a second time (hint bits set). */
+  verifyAgainPerSecond: number;
   /** Events per CPU-second of this process. */
   verifyPerCpuSecond: number;
   verifiedEvents: number;
@@ -193,6 +195,12 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
   // This process's CPU only (on PostgreSQL the server's work is elsewhere): on a shared machine the wall clock mostly measures the neighbours.
   const verifyCpuSeconds = (cpu.user + cpu.system) / 1e6;
   if (!v.ok) throw new Error(`the benchmark log failed verification at seq ${v.firstBad.seq}`);
+  // Again: the first scan after a bulk load also sets each row's commit hint bits (a one-off write
+  // by the database); a log that has settled, as it has by the time anyone verifies it, reads clean.
+  t0 = performance.now();
+  const again = await verifyStoredAudit(db);
+  const againSeconds = (performance.now() - t0) / 1000;
+  if (!again.ok) throw new Error(`the benchmark log failed its second verification at seq ${again.firstBad.seq}`);
 
   const fsyncs = await fdatasyncTimes(200);
   const p = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0; };
@@ -212,7 +220,7 @@ async function measure(engine: Engine, db: Kysely<Tables>, o: { events: number; 
     addedOverWriteP50Ms: r3(p(audited, 0.5) - p(written, 0.5)), addedOverWriteP99Ms: r3(p(audited, 0.99) - p(written, 0.99)),
     fdatasyncP50Ms: r3(p(fsyncs, 0.5)), fdatasyncP99Ms: r3(p(fsyncs, 0.99)),
     appendCallP50Ms: r3(p(inside, 0.5)), appendCallP99Ms: r3(p(inside, 0.99)),
-    verifyPerSecond: Math.round(v.count / verifySeconds), verifyPerCpuSecond: Math.round(v.count / verifyCpuSeconds), verifiedEvents: v.count,
+    verifyPerSecond: Math.round(v.count / verifySeconds), verifyAgainPerSecond: Math.round(again.count / againSeconds), verifyPerCpuSecond: Math.round(v.count / verifyCpuSeconds), verifiedEvents: v.count,
     loadAverage: r2(loadavg()[0] ?? 0),
   };
 }
@@ -259,6 +267,7 @@ function print(r: AuditBenchResult): void {
     'fdatasync p50/p99 ms': `${x.fdatasyncP50Ms} / ${x.fdatasyncP99Ms}`,
     'append call p50/p99 ms': `${x.appendCallP50Ms} / ${x.appendCallP99Ms}`,
     'verify/s': x.verifyPerSecond,
+    'verify again/s': x.verifyAgainPerSecond,
     'verify/cpu-s': x.verifyPerCpuSecond,
     load: x.loadAverage,
   })));
