@@ -6,92 +6,38 @@
  * restricts a contested entry and lifts the restriction; the analyst reads the anonymised statistics.
  * axe-core checks each page for serious or critical problems; screenshots go to docs/screenshots/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { generateSync } from 'otplib';
-import type { FastifyInstance } from 'fastify';
+import type { BrowserContext, Page } from 'playwright-core';
 import { sql } from 'kysely';
-import { loadConfig } from '../../src/config/config.ts';
-import { buildHttpServer } from '../../src/http/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../src/store/testing.ts';
-import { webRoutes } from '../../src/web/index.ts';
 import { formatNhsNumber } from '../../src/nhs/nhsNumber.ts';
 import { logRightsRequest, rightsActor } from '../../src/rights/index.ts';
 import { appendAudit } from '../../src/audit/index.ts';
-import { PASSWORD, seedCounty, seedRights, TEST_SCRYPT, type Seeded, type SeededRights } from './seed.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = new URL('../../docs/screenshots/', import.meta.url);
+import { seedCounty, seedRights, type Seeded, type SeededRights } from './seed.ts';
+import { WebJourneys } from './browser.ts';
 
 let t: TestDatabase;
-let app: FastifyInstance;
-let browser: Browser;
+const web = new WebJourneys();
 let base: string;
 let seeded: Seeded;
 let rights: SeededRights;
-const totpUses = new Map<string, number>();
-const noScript = new WeakSet<Page>();
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" to run the web journeys`);
-  }
-  mkdirSync(SHOTS, { recursive: true });
   t = await createTestDatabase('pglite');
   const now = () => new Date();
   seeded = await seedCounty(t.db, { persons: 40, seed: 'web-rights', asOf: new Date().toISOString().slice(0, 10), now });
   rights = await seedRights(t.db, seeded, now());
-  const config = loadConfig({ PORT: '0', LOG_LEVEL: 'silent' }, process.cwd());
-  app = await buildHttpServer({ database: t, config, now }, [webRoutes({ access: { scrypt: TEST_SCRYPT } })]);
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  await web.start(t, now);
+  base = web.base;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
+  await web.stop();
   await t?.dispose();
 });
 
-async function checkPage(page: Page, shot?: string): Promise<void> {
-  // axe runs inside the page: with JavaScript off it cannot, and the server's HTML is the same.
-  if (noScript.has(page)) return;
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(' | ')})`)).toEqual([]);
-  if (shot) await page.screenshot({ path: new URL(`${shot}.png`, SHOTS).pathname, fullPage: true });
-}
-
-async function signIn(page: Page, username: string, o: { totpUri?: string | null } = {}): Promise<void> {
-  await page.context().clearCookies();
-  await page.goto(`${base}/`);
-  await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  if (o.totpUri) {
-    await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in/code');
-    const secret = new URL(o.totpUri).searchParams.get('secret') ?? '';
-    const uses = totpUses.get(username) ?? 0;
-    totpUses.set(username, uses + 1);
-    const code = generateSync({ secret, epoch: Math.floor(Date.now() / 1000) + 30 * uses });
-    await page.getByLabel('Enter the code from your authenticator app').fill(code);
-    await page.getByRole('button', { name: 'Continue' }).click();
-  }
-}
-
-async function signOut(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.locator('main').textContent()).resolves.toContain('You have signed out');
-}
-
-function mainText(page: Page): Promise<string> {
-  return page.locator('main').innerText();
-}
+const { checkPage, signIn, signOut, mainText } = web;
 
 describe.each([
   { js: true, label: 'with JavaScript' },
@@ -104,9 +50,9 @@ describe.each([
   const shot = (name: string) => (js ? name : undefined);
 
   beforeAll(async () => {
-    context = await browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    context = await web.browser.newContext({ javaScriptEnabled: js, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
-    if (!js) noScript.add(page);
+    if (!js) web.noScript.add(page);
   });
   afterAll(async () => {
     await context.close();
