@@ -27,6 +27,7 @@ export {
   type FirstBad,
 } from './chain/index.ts';
 export { appendAudit, appendAuditMany, checkpointNow, AuditUnavailableError, type AppendOptions, type AuditUnavailableCode } from './log.ts';
+export { AuditGroupCommit } from './groupCommit.ts';
 export { verifyStoredAudit, type StoredVerifyOptions, type StoredVerifyResult } from './verifyStored.ts';
 export { queryAudit, whoViewedMyRecord, personIdsForNhsNumber, AuditQueryError, type AuditQuery, type AuditPage, type WhoViewedQueryOptions } from './query.ts';
 export { purgeAudit, retentionCutoff, AuditPurgeError, type PurgeOptions, type PurgeResult } from './retention.ts';

@@ -60,7 +60,7 @@ const ROWS_PER_STATEMENT = 5000;
  */
 export async function appendAudit(trx: Kysely<Tables>, draft: AuditEventDraft, options: AppendOptions = {}): Promise<AuditEvent> {
   const settings = options.settings ?? auditSettings();
-  const ready = prepare(draft, 0);
+  const ready = checkedDraft(draft, 0);
   const parts = canonicalParts(ready);
   const stored = await step('write-failed', 'audit-events', () => appendOne(trx, ready, parts));
   const seq = Number(stored.seq);
@@ -106,7 +106,7 @@ export async function appendAuditMany(trx: Kysely<Tables>, drafts: readonly Audi
   if (drafts.length === 1) return [await appendAudit(trx, drafts[0] as AuditEventDraft, options)];
   const settings = options.settings ?? auditSettings();
   // Checked before the head is locked, so a bad draft never holds up other writers.
-  const ready = drafts.map(prepare);
+  const ready = drafts.map(checkedDraft);
   const head = await step('write-failed', 'chain-head', () => lockHead(trx));
   const events = chainCheckedDrafts(head, ready);
   await step('write-failed', 'audit-events', () => writeEvents(trx, events));
@@ -169,7 +169,8 @@ export async function storeCheckpoint(trx: Kysely<Tables>, kind: 'periodic' | 'p
   await trx.insertInto('audit_checkpoints').values({ kind, seq: cp.seq, hash: cp.hash, time: cp.time, key_id: cp.keyId, signature: cp.signature }).execute();
 }
 
-function prepare(draft: AuditEventDraft, i: number): AuditEventDraft {
+/** The draft as it will be chained (person id lower-cased), or AuditUnavailableError('invalid-event') naming `drafts[i]`'s field. */
+export function checkedDraft(draft: AuditEventDraft, i: number): AuditEventDraft {
   const problems = auditEventDraftProblems(draft);
   if (problems.length > 0) {
     const first = problems[0];

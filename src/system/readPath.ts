@@ -1,7 +1,8 @@
 /**
  * The read path's wiring, shared by the FHIR API and the web application: who the caller is (a
  * bearer token naming a user), the one access decision (the person's facts loaded, then decide()),
- * the audit append in the caller's transaction, and relationship declarations.
+ * the audit of reads (group-committed before the answer) and of writes (in the write's
+ * transaction), and relationship declarations.
  */
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -10,7 +11,7 @@ import type { Config } from '../config/config.ts';
 import { verifyToken, tokenKey, type VerifiedToken } from '../access/tokens.ts';
 import { loadDecisionUser, loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
 import { decide, type DecisionUser, type Purpose, type Decision } from '../access/policy/index.ts';
-import { appendAudit } from '../audit/index.ts';
+import { appendAudit, AuditGroupCommit } from '../audit/index.ts';
 import type { AuditEventDraft } from '../audit/chain/index.ts';
 import type { FhirRouteDeps, FhirUser } from '../http/fhir/deps.ts';
 
@@ -20,12 +21,15 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
   const key = await tokenKey(db);
   const options = decideOptions(config.access);
   const audit = async (trx: Kysely<Tables>, draft: AuditEventDraft) => void (await appendAudit(trx, draft));
+  // Reads' audits: each committed before its answer, many reads' events to a transaction.
+  const reads = new AuditGroupCommit(db);
   const tokens = new VerifiedTokens(key, now);
   const verified = (token: string) => tokens.verify(token);
   return {
     db,
     now,
     audit,
+    auditRead: async (draft) => void (await reads.append(draft)),
     async authenticate(req: FastifyRequest) {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       if (!m) return { status: 401, message: 'a bearer token is required (Authorization: Bearer …); ask for one with ohc token --user NAME' };

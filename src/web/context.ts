@@ -11,7 +11,7 @@ import {
   csrfMatches, decideOptions, loadDecisionUser, touchSession, type AccessOptions, type AuditSink, type DecideOptions, type DecisionUser,
   type LiveSession, type Role,
 } from '../access/index.ts';
-import { appendAudit } from '../audit/index.ts';
+import { appendAudit, AuditGroupCommit } from '../audit/index.ts';
 import type { PageUser } from './layout.ts';
 
 export const SESSION_COOKIE = 'ohc_session';
@@ -46,6 +46,11 @@ export interface WebContext {
   db: Kysely<Tables>;
   access: AccessOptions;
   decide: DecideOptions;
+  /**
+   * The audit of reads: a page reads, then appends its audit here and shows nothing until that is
+   * committed (an AuditUnavailableError answers 503); concurrent pages share a transaction.
+   */
+  auditReads: AuditGroupCommit;
   /** Whether cookies carry Secure: behind TLS (or told so). */
   secureCookies(req: FastifyRequest): boolean;
 }
@@ -61,7 +66,7 @@ export function accessOptionsFrom(deps: HttpDeps, extra: AccessOptions = {}): Ac
 export function contextFor(deps: HttpDeps, extra: AccessOptions, secure: boolean | 'auto'): WebContext {
   const access = accessOptionsFrom(deps, extra);
   return {
-    deps, db: deps.database.db, access, decide: decideOptions(access),
+    deps, db: deps.database.db, access, decide: decideOptions(access), auditReads: new AuditGroupCommit(deps.database.db),
     secureCookies: (req) => (secure === 'auto' ? req.protocol === 'https' : secure),
   };
 }

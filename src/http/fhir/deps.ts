@@ -19,7 +19,7 @@ export interface FhirUser {
 export type Authentication<U extends FhirUser> = { readonly user: U } | { readonly status: 401; readonly message?: string };
 
 export interface FhirRouteDeps<U extends FhirUser = FhirUser> {
-  /** The database; reads and the audit append share one transaction of it. */
+  /** The database the routes read from. */
   readonly db: Kysely<Tables>;
   /** Bearer token → user. Anything but a valid user token is `{ status: 401 }`. */
   authenticate(req: FastifyRequest): Promise<Authentication<U>>;
@@ -31,7 +31,12 @@ export interface FhirRouteDeps<U extends FhirUser = FhirUser> {
    * must then say the person does not exist, and the routes follow the merge and ask again.
    */
   decide(input: { user: U; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision>;
-  /** Appends one audit event inside `trx`. If it throws, the read is rolled back and answered 503 with no data. */
+  /**
+   * Audits a read (or a refusal): resolves once the event is committed, and only then may the
+   * answer be sent. If it throws, the answer is 503 with no data.
+   */
+  auditRead(draft: AuditEventDraft): Promise<void>;
+  /** Appends one audit event inside `trx`, with the write it records. If it throws, the write is rolled back and answered 503. */
   audit(trx: Kysely<Tables>, draft: AuditEventDraft): Promise<void>;
   /** Stores a declared relationship inside `trx`; returns when it expires (ISO 8601). */
   declareRelationship(trx: Kysely<Tables>, input: { user: U; personId: string; reason: DeclarationReason; detail: string; now: Date }): Promise<{ expiresAt: string }>;

@@ -3,7 +3,7 @@
  * resolve the person → decide → (in one transaction) load, assemble, audit → render. The decision's
  * facts say whether an id is a current person, so resolving costs a look-up of its own only when an
  * id is refused (it may have been merged into another). If the audit
- * cannot be written the transaction is rolled back and the answer is 503 with no data. An opted-out
+ * cannot be written the answer is 503 with no data. An opted-out
  * person and an unknown id get the very same 404.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -108,10 +108,10 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       return { user: auth.user };
     }
 
-    /** Audits a refusal (its own transaction) and answers it. */
+    /** Audits a refusal (committed before the answer) and answers it. */
     async function refuse(reply: FastifyReply, user: U, decision: Extract<Decision, { allow: false }>, personId: string | null, route: string, now: Date): Promise<FastifyReply> {
       try {
-        await transaction(deps.db, (trx) => deps.audit(trx, auditDraft({ user, now, action: 'access-denied', decision, personId, route })));
+        await deps.auditRead(auditDraft({ user, now, action: 'access-denied', decision, personId, route }));
       } catch {
         return auditFailed(reply);
       }
@@ -124,10 +124,29 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
     }
 
     /**
-     * Loads and renders inside one transaction with the audit append; returns null after answering 503
-     * when the audit fails.
+     * Loads and renders, then audits what was read and waits for that audit to commit before
+     * anything is answered (deps.auditRead batches it with concurrent reads' audits); returns null
+     * after answering 503, with no data, when the audit fails.
      */
     async function auditedRead<T>(
+      reply: FastifyReply, user: U, decision: Decision, personId: string | null, route: string, action: AuditAction, now: Date,
+      work: (db: Kysely<Tables>) => Promise<{ result: T; details: JsonObject }>,
+    ): Promise<T | null> {
+      const { result, details } = await work(deps.db);
+      try {
+        await deps.auditRead(auditDraft({ user, now, action, decision, personId, route, details }));
+      } catch {
+        await auditFailed(reply);
+        return null;
+      }
+      return result;
+    }
+
+    /**
+     * A write and its audit in one transaction: both happen or neither; returns null after
+     * answering 503 when the audit fails (and the write is rolled back).
+     */
+    async function auditedWrite<T>(
       reply: FastifyReply, user: U, decision: Decision, personId: string | null, route: string, action: AuditAction, now: Date,
       work: (trx: Kysely<Tables>) => Promise<{ result: T; details: JsonObject }>,
     ): Promise<T | null> {
@@ -227,10 +246,10 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       const page = allowed.slice(s.offset, s.offset + s.count);
       const searchDecision: Decision = allowed[0]?.decision ?? { allow: true, purpose: 'search', obligations: [] };
       const terms = Object.keys(q).filter((k) => !k.startsWith('_')).sort();
-      const bundle = await auditedRead(reply, user, searchDecision, page.length === 1 ? page[0]!.personId : null, 'Patient?search', 'search', now, async (trx) => {
+      const bundle = await auditedRead(reply, user, searchDecision, page.length === 1 ? page[0]!.personId : null, 'Patient?search', 'search', now, async (db) => {
         const patients: Resource[] = [];
         for (const p of page) {
-          const read = await readRecord(trx, p.personId, p.decision, now, { types: ['Patient'] });
+          const read = await readRecord(db, p.personId, p.decision, now, { types: ['Patient'] });
           patients.push(composePatient(read.record, read.loaded.sourceRecords));
         }
         const result = searchset(patients.map(match), allowed.length, selfAndNext(req, '/Patient', q, s.offset, s.count, allowed.length));
@@ -243,8 +262,8 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       const access = await personAccess(req, reply, req.params.id, 'search', 'Patient/read');
       if (!access) return reply;
       const { user, personId, decision, now } = access;
-      const patient = await auditedRead(reply, user, decision, personId, 'Patient/read', 'view', now, async (trx) => {
-        const read = await readRecord(trx, personId, decision, now, { types: ['Patient'] });
+      const patient = await auditedRead(reply, user, decision, personId, 'Patient/read', 'view', now, async (db) => {
+        const read = await readRecord(db, personId, decision, now, { types: ['Patient'] });
         const result = composePatient(read.record, read.loaded.sourceRecords);
         return { result, details: { resources: [`Patient/${personId}`] } };
       });
@@ -262,8 +281,8 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       if (!access) return reply;
       const { user, personId, decision, now } = access;
       const { count, offset } = parsed.paging;
-      const bundle = await auditedRead(reply, user, decision, personId, 'Patient/$everything', 'view', now, async (trx) => {
-        const read = await readRecord(trx, personId, decision, now);
+      const bundle = await auditedRead(reply, user, decision, personId, 'Patient/$everything', 'view', now, async (db) => {
+        const read = await readRecord(db, personId, decision, now);
         const index = referenceIndex(read.loaded.entries);
         const items = read.record.sections.flatMap((sec) => sec.items).sort(compareItems);
         const all: Resource[] = [composePatient(read.record, read.loaded.sourceRecords), ...items.map((i) => renderItem(i, personId, index))];
@@ -291,7 +310,7 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       };
       const check = checkDeclaration({ reason: param('reason') ?? '', detail: param('detail') ?? null });
       if (!check.ok) return send(reply, 400, outcome({ ...issue('error', check.code === 'detail-too-long' ? 'too-long' : check.code === 'detail-required' ? 'required' : 'code-invalid', check.message), expression: [check.where] }));
-      const answer = await auditedRead(reply, user, decision, personId, 'Patient/$declare-relationship', 'declare-relationship', now, async (trx) => {
+      const answer = await auditedWrite(reply, user, decision, personId, 'Patient/$declare-relationship', 'declare-relationship', now, async (trx) => {
         const stored = await deps.declareRelationship(trx, { user, personId, reason: check.reason, detail: check.detail, now });
         const result: Parameters = {
           resourceType: 'Parameters',
@@ -320,8 +339,8 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       if (!access) return reply;
       const { user, personId, decision, now } = access;
       const spec = TYPE_SEARCH[type]!;
-      const bundle = await auditedRead(reply, user, decision, personId, route, 'view', now, async (trx) => {
-        const read = await readRecord(trx, personId, decision, now, { types: [type, 'Patient'] });
+      const bundle = await auditedRead(reply, user, decision, personId, route, 'view', now, async (db) => {
+        const read = await readRecord(db, personId, decision, now, { types: [type, 'Patient'] });
         const index: ReferenceIndex = referenceIndex(read.loaded.entries);
         let items: RecordItem[] = read.record.sections.flatMap((sec) => sec.items).filter((i) => i.resourceType === type);
         items = items.filter((i) => s.dates.every((f) => dateMatches(f, i.date))

@@ -124,6 +124,13 @@ export function fakeDeps(db: Kysely<Tables>, seeded: Seeded): FakeDeps {
       } : person;
       return Promise.resolve(decide(user.decisionUser, withDeclarations, purpose, now));
     },
+    auditRead: async (draft) => {
+      if (failAudit.on) throw new Error('audit store unavailable');
+      const problems = auditEventDraftProblems(draft);
+      if (problems.length > 0) throw new Error(`bad audit draft: ${problems.map((p) => p.message).join('; ')}`);
+      await Promise.resolve();
+      audits.push(draft);
+    },
     audit: async (trx, draft) => {
       if (failAudit.on) throw new Error('audit store unavailable');
       const problems = auditEventDraftProblems(draft);

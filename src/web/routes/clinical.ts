@@ -1,7 +1,7 @@
 /**
  * The clinician's and social care professional's journey: find a person (NHS number, or name and
  * date of birth), declare a relationship when none can be inferred, then read the combined record and
- * its documents. Each read goes authenticate → resolve → decide → (one transaction) load + audit →
+ * its documents. Each read goes authenticate → resolve → decide → load → audit (committed) →
  * render, as the FHIR API does; an opted-out or unknown person gets the same "no shared record" page.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -11,7 +11,7 @@ import { transaction } from '../../store/db.ts';
 import {
   checkDeclaration, decide, declareRelationship, loadAccessFacts, userActor, DECLARATION_REASONS, type Decision, type DecisionPerson,
 } from '../../access/index.ts';
-import { appendAudit, type AuditAction, type AuditPurpose } from '../../audit/index.ts';
+import { type AuditAction, type AuditPurpose } from '../../audit/index.ts';
 import type { JsonObject } from '../../audit/chain/event.ts';
 import { personsByDemographics, personsByNhsNumber, readRecord, resolvePersonId } from '../../record/index.ts';
 import { audit, field, pageUser, sendPage, type SignedIn, type WebContext } from '../context.ts';
@@ -169,13 +169,10 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
       }
     }
     const decision: Decision = searchDecision ?? { allow: true, purpose: 'search', obligations: [] };
-    const rows = await transaction(ctx.db, async (trx) => {
-      const found = await resultRows(trx, allowed);
-      await appendAudit(trx, draft(s, now, 'search', decision, allowed.length === 1 ? allowed[0]! : null, {
-        route: 'web/search', terms, results: found.length, resources: found.map((r) => `Patient/${r.personId}`),
-      }));
-      return found;
-    }, { retries: 0 });
+    const rows = await resultRows(ctx.db, allowed);
+    await ctx.auditReads.append(draft(s, now, 'search', decision, allowed.length === 1 ? allowed[0]! : null, {
+      route: 'web/search', terms, results: rows.length, resources: rows.map((r) => `Patient/${r.personId}`),
+    }));
     if (rows.length === 0) {
       return sendPage(reply, 200, searchPage(ctx, s, {}, [], html`<div class="nhsuk-inset-text" role="status"><p>${NO_RECORD}</p></div>`));
     }
@@ -201,15 +198,13 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
     if (decision.allow && personId) return { personId, decision };
     if (!decision.allow && decision.reason === 'relationship-required' && personId) {
       const declareDecision = decide(s.decisionUser, facts, 'declare-relationship', now, ctx.decide);
-      const bannerHtml = await transaction(ctx.db, async (trx) => {
-        const read = declareDecision.allow ? await readRecord(trx, personId, declareDecision, now, { types: ['Patient'] }) : null;
-        await appendAudit(trx, draft(s, now, 'view', decision, personId, { route: 'web/record', resources: read ? [`Patient/${personId}`] : [] }));
-        return read ? banner(read.record, now, { alerts: false }) : html``;
-      }, { retries: 0 });
+      const read = declareDecision.allow ? await readRecord(ctx.db, personId, declareDecision, now, { types: ['Patient'] }) : null;
+      await ctx.auditReads.append(draft(s, now, 'view', decision, personId, { route: 'web/record', resources: read ? [`Patient/${personId}`] : [] }));
+      const bannerHtml = read ? banner(read.record, now, { alerts: false }) : html``;
       await sendPage(reply, 403, relationshipPage(ctx, s, personId, bannerHtml));
       return null;
     }
-    await transaction(ctx.db, (trx) => appendAudit(trx, draft(s, now, 'view', decision, personId, { route: 'web/record' })).then(() => undefined), { retries: 0 });
+    await ctx.auditReads.append(draft(s, now, 'view', decision, personId, { route: 'web/record' }));
     if (!decision.allow && decision.reason !== 'person-not-found') await sendPage(reply, decision.httpStatus, refusalPage(ctx, s, decision));
     else await sendPage(reply, 404, noRecordPage(ctx, s));
     return null;
@@ -220,17 +215,15 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
     const now = ctx.deps.now();
     const a = await access(reply, s, params.id, now);
     if (!a) return reply;
-    const body = await transaction(ctx.db, async (trx) => {
-      const read = await readRecord(trx, a.personId, a.decision, now);
-      const items = read.record.sections.flatMap((sec) => sec.items);
-      await appendAudit(trx, draft(s, now, 'view', a.decision, a.personId, {
-        route: 'web/record', resources: [`Patient/${a.personId}`, ...items.map((i) => `${i.resourceType}/${i.id}`)],
-        ...(read.withheld.length > 0 ? { withheld: Object.fromEntries(read.withheld.map((m) => [m.reason, m.entryIds.length])) } : {}),
-      }));
-      return page({ title: personName(read.record), user: pageUser(ctx, s) }, html`
-        ${backLink('/search', 'Find another person')}
-        ${recordContent(read.record, now, { declaredRelationship: a.decision.relationship?.basis === 'declared' })}`);
-    }, { retries: 0 });
+    const read = await readRecord(ctx.db, a.personId, a.decision, now);
+    const items = read.record.sections.flatMap((sec) => sec.items);
+    await ctx.auditReads.append(draft(s, now, 'view', a.decision, a.personId, {
+      route: 'web/record', resources: [`Patient/${a.personId}`, ...items.map((i) => `${i.resourceType}/${i.id}`)],
+      ...(read.withheld.length > 0 ? { withheld: Object.fromEntries(read.withheld.map((m) => [m.reason, m.entryIds.length])) } : {}),
+    }));
+    const body = page({ title: personName(read.record), user: pageUser(ctx, s) }, html`
+      ${backLink('/search', 'Find another person')}
+      ${recordContent(read.record, now, { declaredRelationship: a.decision.relationship?.basis === 'declared' })}`);
     return sendPage(reply, 200, body);
   }));
 
@@ -241,7 +234,7 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
     const facts = await factsFor(ctx, s, personId, now);
     const decision = decide(s.decisionUser, facts, 'declare-relationship', now, ctx.decide);
     if (!decision.allow || !personId) {
-      await transaction(ctx.db, (trx) => appendAudit(trx, draft(s, now, 'declare-relationship', decision, personId, { route: 'web/relationship' })).then(() => undefined), { retries: 0 });
+      await ctx.auditReads.append(draft(s, now, 'declare-relationship', decision, personId, { route: 'web/relationship' }));
       return sendPage(reply, decision.allow ? 404 : decision.httpStatus, !decision.allow && decision.reason !== 'person-not-found' ? refusalPage(ctx, s, decision) : noRecordPage(ctx, s));
     }
     const reason = field(req, 'reason');
@@ -250,11 +243,9 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
     if (!check.ok) {
       const errors = [{ field: (DECLARATION_REASONS as readonly string[]).includes(reason) ? 'detail' : 'reason',
         message: (DECLARATION_REASONS as readonly string[]).includes(reason) ? check.message : 'Select your relationship with this person' }];
-      const bannerHtml = await transaction(ctx.db, async (trx) => {
-        const read = await readRecord(trx, personId, decision, now, { types: ['Patient'] });
-        await appendAudit(trx, draft(s, now, 'view', decision, personId, { route: 'web/relationship', resources: [`Patient/${personId}`] }));
-        return banner(read.record, now, { alerts: false });
-      }, { retries: 0 });
+      const read = await readRecord(ctx.db, personId, decision, now, { types: ['Patient'] });
+      await ctx.auditReads.append(draft(s, now, 'view', decision, personId, { route: 'web/relationship', resources: [`Patient/${personId}`] }));
+      const bannerHtml = banner(read.record, now, { alerts: false });
       return sendPage(reply, 400, relationshipPage(ctx, s, personId, bannerHtml, { reason, detail }, errors));
     }
     await transaction(ctx.db, async (trx) => {
@@ -270,8 +261,8 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
     const a = await access(reply, s, params.id, now);
     if (!a) return reply;
     const index = /^\d{1,3}$/.test(params.index) ? Number(params.index) : -1;
-    const found = await transaction(ctx.db, async (trx) => {
-      const read = await readRecord(trx, a.personId, a.decision, now, { types: ['DocumentReference', 'DiagnosticReport', 'Patient'] });
+    const found = await (async () => {
+      const read = await readRecord(ctx.db, a.personId, a.decision, now, { types: ['DocumentReference', 'DiagnosticReport', 'Patient'] });
       const entry = read.shown.find((e) => e.id === params.entry);
       const resource = entry?.resource;
       const att = resource ? attachmentsOf(resource).find((x) => x.index === index && x.hasData) : undefined;
@@ -279,9 +270,9 @@ export function registerClinicalRoutes(app: FastifyInstance, ctx: WebContext, gu
       const list = resource.resourceType === 'DocumentReference'
         ? (resource.content as { attachment: { data: string } }[]).map((c) => c.attachment) : (resource.presentedForm as { data: string }[]);
       const data = list[index]?.data ?? '';
-      await appendAudit(trx, draft(s, now, 'view', a.decision, a.personId, { route: 'web/attachment', resources: [`${entry.resourceType}/${entry.id}`], download: true }));
+      await ctx.auditReads.append(draft(s, now, 'view', a.decision, a.personId, { route: 'web/attachment', resources: [`${entry.resourceType}/${entry.id}`], download: true }));
       return { att, bytes: Buffer.from(data, 'base64') };
-    }, { retries: 0 });
+    })();
     if (!found) return sendPage(reply, 404, page({ title: 'Document not found', user: pageUser(ctx, s) }, html`<h1>Document not found</h1><p><a href="/record/${a.personId}">Back to the record</a></p>`));
     const type = /^[a-z]+\/[a-z0-9.+-]+$/i.test(found.att.contentType.split(';')[0]?.trim() ?? '') ? found.att.contentType.split(';')[0]!.trim() : 'application/octet-stream';
     const ext = type === 'application/pdf' ? 'pdf' : type.startsWith('text/') ? 'txt' : 'bin';
