@@ -4,6 +4,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that goes away early (`ohc feeds | head`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const { main } = await import('../src/cli/main.ts');
 let code;
 try {

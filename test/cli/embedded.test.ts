@@ -93,3 +93,16 @@ describe('the embedded database folder', () => {
     expect(r.stderr).toBe('ohc: PORT: "eighty" is not a whole number (for example PORT=8080)\n');
   });
 });
+
+describe('a reader that stops early', () => {
+  it('ends ohc quietly: `ohc --help | head -1` exits 0 with nothing on stderr', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The reading end closes before ohc has written anything, as `head` does once it has its line.
+    child.stdout!.destroy();
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+  }, 60_000);
+});
