@@ -12,7 +12,7 @@
  * records) at the same concurrency in the same run.
  * PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (in a throwaway schema), else PGlite.
  * Prints a table and writes bench/results/record.json.
- * `npm run bench -- record --sizes 10000,100000 --clients 1,10,50 --seconds 8 --pool-size 10`
+ * `npm run bench -- record --sizes 10000,100000 --clients 1,10,50 --seconds 8 --pool-size 10 [--keep]`
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -71,22 +71,28 @@ const DEFAULT_POOL_SIZE = 10;
 
 interface Opened { database: Database; engine: string; drop(): Promise<void> }
 
-export async function openBenchDatabase(poolSize = DEFAULT_POOL_SIZE): Promise<Opened> {
+/**
+ * A throwaway schema, or with `keep` the named one, made if absent and left in place afterwards so
+ * that a large county (a million persons takes most of an hour to seed on two cores) is seeded once
+ * and measured again later.
+ */
+export async function openBenchDatabase(poolSize = DEFAULT_POOL_SIZE, keep?: string): Promise<Opened> {
   const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) {
     const database = await openMigrated(() => openPGlite(null));
     return { database, engine: 'pglite', drop: () => database.close() };
   }
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const schema = keep ?? `bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  await admin.query(`create schema ${schema}`);
+  await admin.query(`create schema if not exists ${schema}`);
   await admin.end();
   const database = await openMigrated(() => openPostgres({ url, schema, poolSize }));
   return {
     database, engine: 'postgres',
     async drop() {
       await database.close();
+      if (keep) return;
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       await c.query(`drop schema if exists ${schema} cascade`);
@@ -176,7 +182,31 @@ export async function seed(db: Kysely<Tables>, persons: number): Promise<{ peopl
   }
   await sql`analyze`.execute(db);
   const count = await sql<{ n: number }>`select count(*)::int as n from resources`.execute(db);
+  // Marks a kept county as complete (an interrupted seed is not reused).
+  await sql`create table if not exists bench_seeded (persons int primary key)`.execute(db);
+  await sql`insert into bench_seeded values (${persons}) on conflict do nothing`.execute(db);
   return { people, resources: count.rows[0]!.n };
+}
+
+/** A county seeded by an earlier run with `--keep`, or null if there is none (or it is incomplete). */
+async function seeded(db: Kysely<Tables>, persons: number): Promise<{ people: Person[]; resources: number } | null> {
+  const marked = await sql<{ t: string | null }>`select to_regclass('bench_seeded')::text as t`.execute(db);
+  if (!marked.rows[0]?.t) return null;
+  const done = await sql<{ n: number }>`select count(*)::int as n from bench_seeded where persons = ${persons}`.execute(db);
+  if (done.rows[0]!.n === 0) return null;
+  const rows = await sql<Person>`select person_id::text as id, nhs_number as nhs from source_records where feed_id = 'bgp01' order by person_id`.execute(db);
+  const count = await sql<{ n: number }>`select count(*)::int as n from resources`.execute(db);
+  return { people: rows.rows, resources: count.rows[0]!.n };
+}
+
+/**
+ * The persons the load generator picks from (it is handed them as JSON): at most 100,000, spread
+ * evenly over the county, so that at a million persons reads still land all over the tables.
+ */
+function sampleOf(people: Person[], max = 100_000): Person[] {
+  if (people.length <= max) return people;
+  const step = people.length / max;
+  return Array.from({ length: max }, (_, i) => people[Math.floor(i * step)]!);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -295,7 +325,11 @@ function list(v: number | number[] | undefined, fallback: number[]): number[] {
   return v === undefined ? fallback : [v].flat();
 }
 
-export async function run(opts: { sizes?: number | number[]; clients?: number | number[]; seconds?: number; poolSize?: number } = {}): Promise<RecordBenchResult> {
+/**
+ * `keep`: seed each county into schema bench_record_N and leave it there; a later run with `keep`
+ * reuses it instead of seeding again (PostgreSQL only).
+ */
+export async function run(opts: { sizes?: number | number[]; clients?: number | number[]; seconds?: number; poolSize?: number; keep?: boolean } = {}): Promise<RecordBenchResult> {
   const sizes = list(opts.sizes, [10_000, 100_000]);
   const clientCounts = list(opts.clients, [1, 10, 50]);
   const seconds = opts.seconds ?? 8;
@@ -305,14 +339,19 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
   const seedSeconds: Record<string, number> = {};
   let engine = '';
   for (const persons of sizes) {
-    const opened = await openBenchDatabase(poolSize);
+    const opened = await openBenchDatabase(poolSize, opts.keep ? `bench_record_${persons}` : undefined);
     engine = opened.engine;
     try {
       const db = opened.database.db;
       const t0 = Date.now();
-      const { people, resources } = await seed(db, persons);
-      seedSeconds[String(persons)] = round((Date.now() - t0) / 1000);
-      process.stderr.write(`seeded ${persons} persons, ${resources} resources in ${seedSeconds[String(persons)]} s (${engine})\n`);
+      const kept = opts.keep ? await seeded(db, persons) : null;
+      const { people: everyone, resources } = kept ?? await seed(db, persons);
+      const people = sampleOf(everyone);
+      if (kept) process.stderr.write(`reusing the county of ${persons} persons, ${resources} resources kept in bench_record_${persons}\n`);
+      else {
+        seedSeconds[String(persons)] = round((Date.now() - t0) / 1000);
+        process.stderr.write(`seeded ${persons} persons, ${resources} resources in ${seedSeconds[String(persons)]} s (${engine})\n`);
+      }
       const server = await startServer(opened.database);
       try {
         await checkAnswers(db, server.url, server.token, people[0]!);
