@@ -44,6 +44,8 @@ export interface MatchRow {
   recordsPerSecond: number;
   /** Records/s in each tenth of the run, first to last: flat means cost does not grow with the index. */
   tenths: number[];
+  /** Seconds of the closing recheck (recheckAlone over every record that was alone when filed), part of `seconds`. */
+  recheckSeconds: number;
   quality: Pick<LinkEvaluation, 'precision' | 'recall' | 'f1' | 'reviewItems' | 'reviewShare' | 'unlinked'>;
 }
 
@@ -134,11 +136,13 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch'): Prom
         sliceStart = now;
       }
     }
+    const recheckStarted = process.hrtime.bigint();
     await recheckAlone(db.db, { now: at });
+    const recheckSeconds = Number(process.hrtime.bigint() - recheckStarted) / 1e9;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const q = await evaluateLinks(db.db, truth);
     return {
-      engine: db.engine, mode, persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths,
+      engine: db.engine, mode, persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
     };
   } finally {
@@ -195,8 +199,8 @@ function table(head: string[], rows: string[][]): string {
 
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
-    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`,
+    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
+      r.match.map((x) => [x.engine, x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds),
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
   }
   if (r.pipeline.length > 0) {

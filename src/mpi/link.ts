@@ -3,7 +3,8 @@
  * is this?" — inside the caller's transaction, a worker batch at a time (linkSourceRecords; one
  * record is a batch of one). Each record is prepared once (normalised names, phonetic codes, parsed
  * dates) and filed under its blocking keys; candidates for the whole batch come from one indexed
- * query on their keys, and the batch's records are compared with each other in memory (they are
+ * query on their keys (only records sharing two keys, or one that does not grow with the county:
+ * see worthComparing), and the batch's records are compared with each other in memory (they are
  * not in the database yet); each candidate pair is decided by the matching core (NHS-number rules,
  * then Fellegi–Sunter with two thresholds) and kept; the components the records touch are then
  * re-clustered canonically (see resolve.ts), so the persons do not depend on the order records
@@ -30,7 +31,7 @@ import { sql, type Kysely } from 'kysely';
 import type { LinkHow, Tables } from '../store/tables.ts';
 import { isValidNhsNumber, normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { DataQualityWarning, SourceDemographics } from '../ingest/sourceAction.ts';
-import { blockingKeys, decidePair, DEFAULT_POLICY, prepareRecord, sourceRecordKey, type PreparedRecord, type Scorer } from './match/index.ts';
+import { blockingKeys, BOUNDED_KEY_KINDS, decidePair, DEFAULT_POLICY, prepareRecord, sourceRecordKey, worthComparing, type PreparedRecord, type Scorer } from './match/index.ts';
 import { currentDigestSql, scorerFor } from './parameters.ts';
 import { lockPersons, MpiError, recordIdsOf, resolveComponent } from './resolve.ts';
 
@@ -139,6 +140,8 @@ interface Work {
   mpiId: number;
   storedDigest: string;
   inserted: boolean;
+  /** Inserted by the claim already filed (prepared form, digest, filing transaction): no update needed. */
+  filed: boolean;
   existing: { personId: string; how: LinkHow; version: string } | null;
   gp: boolean;
   values: { nhs_number: string | null; nhs_number_verified: boolean; demographics: string; data_quality: string; source_version: string; updated_at: Date };
@@ -151,38 +154,47 @@ export interface BatchCandidate extends Candidate {
 
 /**
  * Candidates for a whole batch: the records filed under any of the keys (blocks bigger than the
- * limit left out), each with the keys it was found under, and how many records each key holds
+ * limit left out) that may be worth comparing with a record of the batch (worthComparing, in
+ * match/blocking.ts: a record found under a single name block is not even read), each with the
+ * keys it was found under, and how many records each key holds
  * (capped at the limit + 1) so that blocks grown by the batch itself can be left out too. Without
  * their persons (personId null): only the few that link are looked up, when the batch is filed.
  */
-export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[]): Promise<{ candidates: BatchCandidate[]; counts: Map<string, number>; seenBelow: string | null }> {
+export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[]): Promise<{ candidates: BatchCandidate[]; counts: Map<string, number> }> {
   const counts = new Map<string, number>();
-  if (keys.length === 0) return { candidates: [], counts, seenBelow: null };
+  if (keys.length === 0) return { candidates: [], counts };
   const limit = DEFAULT_POLICY.maxBlockSize;
-  const r = await sql<{ t: 'k' | 'r' | 's'; key: string | null; n: number | null; id: number | null; prepared: PreparedRecord | null; person_id: string | null; keys: string[] | null }>`
+  const r = await sql<{ t: 'k' | 'h' | 'r'; key: string | null; n: number | null; id: number | null; prepared: PreparedRecord | null }>`
     with hits as (
       select k.key, b.record_id from unnest(${keys}::text[]) as k(key)
       cross join lateral (select record_id from mpi_blocking_keys b where b.key = k.key limit ${limit + 1}) b
     ), counts as (
       select key, count(*)::int as n from hits group by key
+    ), usable as (
+      select h.key, h.record_id from hits h join counts c on c.key = h.key and c.n <= ${limit}
     ), cand as (
-      select record_id, array_agg(key) as keys from hits where key in (select key from counts where n <= ${limit}) group by record_id
+      -- Only records that may be worth comparing with a record of the batch (worthComparing: two
+      -- shared keys, or one bounded key); the rest are neither read nor sent. No array_agg here:
+      -- its state per group made the hash aggregate spill to disk with a few hundred candidates.
+      select record_id from usable group by record_id
+      having count(*) >= 2 or bool_or(split_part(key, ':', 1) = any(${BOUNDED_KEY_KINDS}::text[]))
     )
-    select 'k' as t, key, n, null::bigint as id, null::jsonb as prepared, null::uuid as person_id, null::text[] as keys from counts
+    select 'k' as t, key, n, null::bigint as id, null::jsonb as prepared from counts
     union all
-    -- What this statement's snapshot saw finished: every record filed below it was a candidate here.
-    select 's', pg_snapshot_xmin(pg_current_snapshot())::text, null, null, null, null, null
+    -- The keys each candidate was found under.
+    select 'h', u.key, null, u.record_id, null from usable u where u.record_id in (select record_id from cand)
     union all
-    select 'r', null, null, r.id, r.prepared, null, cand.keys from cand
-    cross join lateral (select * from mpi_records r where r.id = cand.record_id offset 0) r`.execute(trx);
+    select 'r', null, null, r.id, r.prepared from cand
+    cross join lateral (select id, prepared from mpi_records r where r.id = cand.record_id offset 0) r`.execute(trx);
   const candidates: BatchCandidate[] = [];
-  let seenBelow: string | null = null;
+  const keysOf = new Map<number, string[]>();
   for (const x of r.rows) {
     if (x.t === 'k') counts.set(x.key!, Number(x.n));
-    else if (x.t === 's') seenBelow = x.key;
-    else candidates.push({ id: Number(x.id), prepared: x.prepared!, personId: x.person_id, keys: x.keys ?? [] });
+    else if (x.t === 'h') (keysOf.get(Number(x.id)) ?? keysOf.set(Number(x.id), []).get(Number(x.id))!).push(x.key!);
   }
-  return { candidates, counts, seenBelow };
+  for (const x of r.rows) if (x.t === 'r') candidates.push({ id: Number(x.id), prepared: x.prepared!, personId: null, keys: keysOf.get(Number(x.id)) ?? [] });
+  candidates.sort((a, b) => a.id - b.id);
+  return { candidates, counts };
 }
 
 const levelsOf = (d: { vector: { levels: ArrayLike<number> } }): string => `{${Array.from(d.vector.levels).join(',')}}`;
@@ -212,9 +224,14 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   const reqs = keysInOrder.map((k) => byKey.get(k)!);
 
   // Claims every record: a concurrent worker holding one makes this statement wait for its commit.
+  // A new record's row is inserted already filed: written once, not as a placeholder and again.
   const feedIds = reqs.map((q) => q.feedId);
   const localIds = reqs.map((q) => q.demographics.localId);
-  const mine = await claimAll(trx, feedIds, localIds);
+  const prepared = reqs.map((q) => prepareRecord({ feedId: q.feedId, localId: q.demographics.localId, demographics: q.demographics }));
+  const preparedJson = prepared.map((x) => JSON.stringify(x));
+  const digests = preparedJson.map((x) => createHash('sha1').update(x).digest('hex'));
+  const mine = await claimAll(trx, feedIds, localIds, { prepared: preparedJson, digests });
+  const seenBelow = [...mine.values()][0]?.seenBelow ?? null;
   // A second statement, so that it sees what a worker this one waited for has committed.
   const found = await sql<{ feed_id: string; local_id: string; person_id: string | null; link_how: LinkHow | null; source_version: string | null; gp: boolean | null; known_feed: boolean; params: string | null }>`
     select u.feed_id, u.local_id, sr.person_id, sr.link_how, sr.source_version, coalesce(o.kind = 'gp-practice', false) as gp, f.id is not null as known_feed,
@@ -227,23 +244,22 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   const claimed = { rows: found.rows.map((x) => ({ ...x, ...mine.get(sourceRecordKey(x.feed_id, x.local_id))! })) };
   const claims = new Map(claimed.rows.map((x) => [sourceRecordKey(x.feed_id, x.local_id), x]));
   const works: Work[] = [];
-  for (const k of keysInOrder) {
+  keysInOrder.forEach((k, i) => {
     const q = byKey.get(k)!;
     const row = claims.get(k);
     if (!row?.known_feed) throw new MpiError('unknown-feed', 'The source record names a feed that is not registered.');
     const d = q.demographics;
-    const prepared = prepareRecord({ feedId: q.feedId, localId: d.localId, demographics: d });
     const nhs = usableNhsNumber(d.nhsNumber);
     works.push({
-      req: q, prepared, keys: [...new Set(blockingKeys(prepared))], digest: createHash('sha1').update(JSON.stringify(prepared)).digest('hex'),
-      mpiId: Number(row.id), storedDigest: row.digest, inserted: row.inserted, gp: row.gp === true,
+      req: q, prepared: prepared[i]!, keys: [...new Set(blockingKeys(prepared[i]!))], digest: digests[i]!,
+      mpiId: Number(row.id), storedDigest: row.digest, inserted: row.inserted, filed: row.filed, gp: row.gp === true,
       existing: row.person_id !== null ? { personId: row.person_id, how: row.link_how!, version: row.source_version ?? '' } : null,
       values: {
         nhs_number: nhs, nhs_number_verified: nhs !== null && d.nhsNumberVerified === true,
         demographics: JSON.stringify(d), data_quality: JSON.stringify(q.dataQuality), source_version: q.versionKey, updated_at: q.at,
       },
     });
-  }
+  });
   const params = claimed.rows[0]?.params ?? null;
 
   const refresh: Work[] = [];
@@ -259,7 +275,7 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   // Existing records first: the re-clustering below reads their new demographics from source_records.
   const updates = [...refresh, ...changed.filter((w) => w.existing !== null)];
   if (updates.length > 0) await updateSourceValues(trx, updates);
-  if (changed.length > 0) await linkChanged(trx, changed, params);
+  if (changed.length > 0) await linkChanged(trx, changed, params, seenBelow);
   const results = new Map(works.map((w) => [w.prepared.key, w.result!]));
   return requests.map((q) => results.get(sourceRecordKey(q.feedId, q.demographics.localId))!);
 }
@@ -268,18 +284,34 @@ function placeholderPrepared(feedId: string, localId: string): string {
   return JSON.stringify(prepareRecord({ feedId, localId, demographics: { localId } }));
 }
 
+interface Claimed { id: number; digest: string; inserted: boolean; filed: boolean; seenBelow: string }
+
 /**
  * Claims many records in one statement, in the order given (sorted by the callers: two workers
- * claiming overlapping sets then queue on the first shared record instead of deadlocking).
+ * claiming overlapping sets then queue on the first shared record instead of deadlocking). With
+ * `filing`, a record new to the index is inserted filed — its prepared form and digest, its GP
+ * registration, this transaction as filed_by and the claim's snapshot as seen_below (earlier than
+ * the candidates' look-up, so the recheck may score a little more, never less) — and the
+ * filing statement need not write it again. A record whose source record exists without an index
+ * row (none should) gets a placeholder, filed as any changed record is.
  */
-async function claimAll(trx: Kysely<Tables>, feedIds: string[], localIds: string[]): Promise<Map<string, { id: number; digest: string; inserted: boolean }>> {
-  const r = await sql<{ feed_id: string; local_id: string; id: number; digest: string; inserted: boolean }>`
-    insert into mpi_records (feed_id, local_id, prepared, digest)
-    select feed_id, local_id, prepared::jsonb, '' from unnest(${feedIds}::text[], ${localIds}::text[], ${feedIds.map((f, i) => placeholderPrepared(f, localIds[i]!))}::text[])
-      with ordinality as x(feed_id, local_id, prepared, n) order by n
+async function claimAll(trx: Kysely<Tables>, feedIds: string[], localIds: string[], filing?: { prepared: string[]; digests: string[] }): Promise<Map<string, Claimed>> {
+  const placeholders = feedIds.map((f, i) => placeholderPrepared(f, localIds[i]!));
+  const r = await sql<{ feed_id: string; local_id: string; id: number; digest: string; inserted: boolean; seen_below: string }>`
+    insert into mpi_records (feed_id, local_id, prepared, digest, gp_registration, filed_by, seen_below)
+    select x.feed_id, x.local_id, (case when x.prepared is null or sr.feed_id is not null then x.placeholder else x.prepared end)::jsonb,
+      case when x.prepared is null or sr.feed_id is not null then '' else x.digest end,
+      coalesce(o.kind = 'gp-practice', false), pg_current_xact_id(), pg_snapshot_xmin(pg_current_snapshot())
+    from unnest(${feedIds}::text[], ${localIds}::text[], ${placeholders}::text[], ${filing?.prepared ?? feedIds.map(() => null)}::text[],
+      ${filing?.digests ?? feedIds.map(() => null)}::text[]) with ordinality as x(feed_id, local_id, placeholder, prepared, digest, n)
+    left join source_records sr on sr.feed_id = x.feed_id and sr.local_id = x.local_id
+    left join feeds f on f.id = x.feed_id left join organisations o on o.ods_code = f.organisation_ods
+    order by x.n
     on conflict (feed_id, local_id) do update set feed_id = excluded.feed_id
-    returning feed_id, local_id, id, digest, (xmax = 0) as inserted`.execute(trx);
-  return new Map(r.rows.map((x) => [sourceRecordKey(x.feed_id, x.local_id), { id: Number(x.id), digest: x.digest, inserted: x.inserted }]));
+    returning feed_id, local_id, id, digest, (xmax = 0) as inserted, pg_snapshot_xmin(pg_current_snapshot())::text as seen_below`.execute(trx);
+  return new Map(r.rows.map((x) => [sourceRecordKey(x.feed_id, x.local_id), {
+    id: Number(x.id), digest: x.digest, inserted: x.inserted, filed: x.inserted && x.digest !== '', seenBelow: x.seen_below,
+  }]));
 }
 
 async function updateSourceValues(trx: Kysely<Tables>, ws: Work[]): Promise<void> {
@@ -297,7 +329,7 @@ async function updateSourceValues(trx: Kysely<Tables>, ws: Work[]): Promise<void
 export interface PairRow { a: number; b: number; kind: 'nhs-number' | 'link' | 'review'; score: number; levels: string; reason: string | null }
 
 /** Matches and links the records of a batch whose matching demographics are new or changed. */
-async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string | null): Promise<void> {
+async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string | null, seenBelow: string | null): Promise<void> {
   const scorer = await scorerFor(trx, params);
   const refiled = changed.filter((w) => !w.inserted).map((w) => w.mpiId);
   if (refiled.length > 0) {
@@ -306,7 +338,7 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
       delete from mpi_pairs where a = any(${refiled}::bigint[]) or b = any(${refiled}::bigint[])`.execute(trx);
   }
   const allKeys = [...new Set(changed.flatMap((w) => w.keys))];
-  const { candidates, counts, seenBelow } = await candidatesForBatch(trx, allKeys);
+  const { candidates, counts } = await candidatesForBatch(trx, allKeys);
   // How many of the batch's records each key holds: a block the batch itself makes too big is left
   // out as it would be had the records been filed one by one.
   const inBatch = new Map<string, number>();
@@ -329,25 +361,27 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
   const noteReview = (i: number, s: number): void => { reviewScore[i] = Math.max(reviewScore[i] ?? -Infinity, s); };
 
   changed.forEach((w, i) => {
-    const seen = new Set<number>();
-    const peers = new Set<number>();
+    // Candidates and earlier records of the batch, each with the usable keys it shares with w.
+    const shared = new Map<BatchCandidate, string[]>();
+    const peers = new Map<number, string[]>();
     for (const k of w.keys) {
       if (!usable(k)) continue;
-      for (const c of byKey.get(k) ?? []) {
-        if (seen.has(c.id)) continue;
-        seen.add(c.id);
-        const d = decidePair(w.prepared, c.prepared, scorer, DEFAULT_POLICY);
-        if (d.kind === 'none') continue;
-        const first = w.prepared.key <= c.prepared.key;
-        pairs.push({ a: first ? w.mpiId : c.id, b: first ? c.id : w.mpiId, kind: d.kind, score: d.score, levels: levelsOf(d), reason: d.kind === 'review' ? d.reason : null });
-        if (d.kind === 'review') {
-          noteReview(i, d.score);
-          reviewPartners.add(c.id);
-        } else linkWith[i]!.add(c.id);
-      }
-      for (const j of batchByKey.get(k) ?? []) if (j < i) peers.add(j);
+      for (const c of byKey.get(k) ?? []) (shared.get(c) ?? shared.set(c, []).get(c)!).push(k);
+      for (const j of batchByKey.get(k) ?? []) if (j < i) (peers.get(j) ?? peers.set(j, []).get(j)!).push(k);
     }
-    for (const j of peers) {
+    for (const [c, keys] of shared) {
+      if (!worthComparing(keys)) continue;
+      const d = decidePair(w.prepared, c.prepared, scorer, DEFAULT_POLICY);
+      if (d.kind === 'none') continue;
+      const first = w.prepared.key <= c.prepared.key;
+      pairs.push({ a: first ? w.mpiId : c.id, b: first ? c.id : w.mpiId, kind: d.kind, score: d.score, levels: levelsOf(d), reason: d.kind === 'review' ? d.reason : null });
+      if (d.kind === 'review') {
+        noteReview(i, d.score);
+        reviewPartners.add(c.id);
+      } else linkWith[i]!.add(c.id);
+    }
+    for (const [j, keys] of peers) {
+      if (!worthComparing(keys)) continue;
       const o = changed[j]!;
       const d = decidePair(w.prepared, o.prepared, scorer, DEFAULT_POLICY);
       if (d.kind === 'none') continue;
@@ -387,16 +421,18 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
   const linkIds = [...new Set(linkWith.flatMap((x) => [...x]))];
 
   const ch = changed;
+  // Records new to the index were filed by the claim; the others are written here.
+  const rewrite = changed.filter((w) => !w.filed);
   const v = alone.map((w) => w.values);
   const filed = await sql<{ person_id: string }>`
     with rec as (
       update mpi_records r set prepared = u.prepared::jsonb, digest = u.digest, gp_registration = u.gp, filed_by = pg_current_xact_id(), seen_below = ${seenBelow}::xid8
-      from unnest(${ch.map((w) => w.mpiId)}::bigint[], ${ch.map((w) => JSON.stringify(w.prepared))}::text[], ${ch.map((w) => w.digest)}::text[], ${ch.map((w) => w.gp)}::boolean[])
+      from unnest(${rewrite.map((w) => w.mpiId)}::bigint[], ${rewrite.map((w) => JSON.stringify(w.prepared))}::text[], ${rewrite.map((w) => w.digest)}::text[], ${rewrite.map((w) => w.gp)}::boolean[])
         as u(id, prepared, digest, gp)
       where r.id = u.id
     ), k as (
-      insert into mpi_blocking_keys (key, record_id, filed_by)
-      select unnest(${ch.flatMap((w) => w.keys)}::text[]), unnest(${ch.flatMap((w) => w.keys.map(() => w.mpiId))}::bigint[]), pg_current_xact_id()
+      insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
+      select unnest(${ch.flatMap((w) => w.keys)}::text[]), unnest(${ch.flatMap((w) => w.keys.map(() => w.mpiId))}::bigint[]), pg_current_xact_id(), ${seenBelow}::xid8
     ), p as (
       insert into mpi_pairs (a, b, kind, score, levels, reason)
       select x.a, x.b, x.kind, x.score, x.levels::smallint[], x.reason

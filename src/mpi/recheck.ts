@@ -9,7 +9,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import { transaction } from '../store/db.ts';
-import { DEFAULT_POLICY, type PreparedRecord } from './match/index.ts';
+import { BOUNDED_KEY_KINDS, DEFAULT_POLICY, type PreparedRecord } from './match/index.ts';
 import { insertPairRows, score, type Candidate, type PairRow } from './link.ts';
 import { currentDigestSql, scorerFor } from './parameters.ts';
 import { noJit, resolveComponent } from './resolve.ts';
@@ -33,7 +33,7 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
       const scorer = await scorerFor(trx, digest);
       // The claimed records, and only the candidates each may not have seen: a record sharing a
       // usable block, not yet paired with it, where neither was filed before the other looked for
-      // candidates (see filed_by and seen_below in migration 0010). Everything else was compared
+      // candidates (see filed_by and seen_below in migrations 0010 and 0013). Everything else was compared
       // when the later of the two was filed.
       const limit = DEFAULT_POLICY.maxBlockSize;
       const found = await sql<{ t: 'm' | 'c'; id: number; prepared: PreparedRecord; person_id: string | null; mine: number[] | null }>`
@@ -43,19 +43,35 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
           cross join lateral (select id, filed_by, seen_below from mpi_records r where r.id = i.id offset 0) r
           cross join lateral (select key from mpi_blocking_keys k where k.record_id = r.id offset 0) k
         ), hits as (
-          select m.key, b.record_id, b.filed_by from (select distinct key from me) m
-          cross join lateral (select record_id, filed_by from mpi_blocking_keys b where b.key = m.key limit ${limit + 1}) b
+          -- Under each key, only the records this one may not have seen (see migration 0013): filed
+          -- at or after it looked for candidates (a range of the index), not looking after it was
+          -- filed, not of its own transaction; keys filed before migration 0010 (no filed_by) too.
+          select m.id, m.filed_by, m.seen_below, m.key, b.record_id from me m
+          cross join lateral (
+            select record_id from mpi_blocking_keys b where b.key = m.key and b.filed_by >= coalesce(m.seen_below, '0'::xid8)
+              and not coalesce(m.filed_by < b.seen_below or b.filed_by = m.filed_by, false)
+            union all
+            select record_id from mpi_blocking_keys b where b.key = m.key and b.filed_by is null
+          ) b
+          where b.record_id <> m.id
         ), usable as (
-          select key from hits group by key having count(*) <= ${limit}
+          -- Blocks bigger than the limit are not used (as when filing); only blocks with a hit are counted.
+          select x.key from (select distinct key from hits) x
+          where (select count(*) from (select 1 from mpi_blocking_keys b where b.key = x.key limit ${limit + 1}) s) <= ${limit}
+        ), shared as (
+          -- Pairs worth comparing (worthComparing: two shared usable keys, or one bounded key). A
+          -- record's keys are filed together, so a pair passes the filters above on all its keys or none.
+          select h.id, h.filed_by, h.seen_below, h.record_id as other from hits h join usable u on u.key = h.key
+          group by h.id, h.filed_by, h.seen_below, h.record_id
+          having count(*) >= 2 or bool_or(split_part(h.key, ':', 1) = any(${BOUNDED_KEY_KINDS}::text[]))
         ), unseen as (
           select o.id as other, array_agg(distinct m.id) as mine
-          from me m join usable u on u.key = m.key join hits h on h.key = m.key
-            -- A key filed before this record looked for candidates was seen: its record is not read.
-            and not coalesce(h.filed_by < m.seen_below, false)
-          cross join lateral (select id, filed_by, seen_below from mpi_records o where o.id = h.record_id offset 0) o
-          where o.id <> m.id
-            and not coalesce(o.filed_by < m.seen_below or m.filed_by < o.seen_below or o.filed_by = m.filed_by, false)
-            and not exists (select 1 from mpi_pairs p where (p.a = m.id and p.b = o.id) or (p.a = o.id and p.b = m.id))
+          from shared m
+          cross join lateral (select id, filed_by, seen_below from mpi_records o where o.id = m.other offset 0) o
+          where not coalesce(o.filed_by < m.seen_below or m.filed_by < o.seen_below or o.filed_by = m.filed_by, false)
+            -- Two probes of the (a, b) index: an OR of the two orders made the planner scan the pairs.
+            and not exists (select 1 from mpi_pairs p where p.a = m.id and p.b = o.id)
+            and not exists (select 1 from mpi_pairs p where p.a = o.id and p.b = m.id)
           group by o.id
         )
         select 'm' as t, r.id, r.prepared, sr.person_id, null::bigint[] as mine

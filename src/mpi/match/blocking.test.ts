@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blockingKeys } from './blocking.ts';
+import { blockingKeys, worthComparing } from './blocking.ts';
 import { prepareRecord } from './sourceRecord.ts';
 import type { SourceDemographics } from '../../ingest/sourceAction.ts';
 
@@ -27,5 +27,31 @@ describe('blocking keys', () => {
     expect(shared({}, { family: 'Lee', given: ['Tom'], birthDate: '1952-11-30', postcode: 'B1 1AA' })).toEqual([]);
     // No date of birth: the number alone.
     expect(keysOf({ birthDate: undefined })).toContain('ph:07700900123');
+  });
+});
+
+describe('which pairs sharing blocks are compared', () => {
+  const cases: Array<[what: string, shared: string[], compared: boolean]> = [
+    ['nothing shared', [], false],
+    ['only a family name and year of birth', ['fy:HAG:1980'], false],
+    ['only a given name and birthday', ['gmd:MAGAN:0307'], false],
+    ['only a name pair', ['nm:HAG:MAGAN'], false],
+    ['two name blocks', ['fy:HAG:1980', 'nm:HAG:MAGAN'], true],
+    ['only a date of birth', ['d:19800307'], true],
+    ['only an NHS number', ['n:9434765919'], true],
+    ['only a postcode unit', ['pc:ST4 6QG'], true],
+    ['only a phone number and year of birth', ['ph:07700900123:1980'], true],
+    ['only an e-mail address', ['em:megan@example.org'], true],
+  ];
+  it.each(cases)('%s', (_what, shared, compared) => {
+    expect(worthComparing(shared)).toBe(compared);
+  });
+
+  it('leaves out someone of the same family name born the same year who shares nothing else, and keeps a record with a new name and address', () => {
+    const sharedKeys = (a: Partial<SourceDemographics>, b: Partial<SourceDemographics>) => [...keysOf(a)].filter((k) => keysOf(b).has(k));
+    const namesake = { given: ['Sarah'], birthDate: '1980-11-21', postcode: 'WS11 1AA', phone: '07700 900999' };
+    expect(sharedKeys({}, namesake).map((k) => k.split(':')[0])).toEqual(['fy']);
+    expect(worthComparing(sharedKeys({}, namesake))).toBe(false);
+    expect(worthComparing(sharedKeys({}, { family: 'Okafor', postcode: 'WS11 1AA', phone: undefined }))).toBe(true);
   });
 });

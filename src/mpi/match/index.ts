@@ -19,7 +19,7 @@ export { defaultParameters, parameterProblems, Scorer } from './parameters.ts';
 export type { FieldEvidence, FieldParameters, MatchParameters } from './parameters.ts';
 export { decidePair, DEFAULT_POLICY } from './pairDecision.ts';
 export type { MatchPolicy, PairDecision, ReviewReason } from './pairDecision.ts';
-export { blockingKeys } from './blocking.ts';
+export { blockingKeys, BOUNDED_KEY_KINDS, worthComparing } from './blocking.ts';
 export { estimateParameters } from './estimate.ts';
 export type { EstimateOptions } from './estimate.ts';
 export { PersonIndex, deriveDemographics } from './personIndex.ts';

@@ -22,7 +22,7 @@
  * move it to and from storage.
  */
 import type { ComparisonVector } from './comparison.ts';
-import { blockingKeys } from './blocking.ts';
+import { blockingKeys, worthComparing } from './blocking.ts';
 import { DEFAULT_POLICY, decidePair, type MatchPolicy, type ReviewReason } from './pairDecision.ts';
 import { defaultParameters, Scorer, type FieldEvidence, type MatchParameters } from './parameters.ts';
 import {
@@ -430,14 +430,21 @@ export class PersonIndex {
   private attach(input: SourceRecordInput): void {
     const prepared = prepareRecord(input);
     const key = prepared.key;
-    const blocks = blockingKeys(prepared);
-    const candidates = new Set<string>();
+    const blocks = [...new Set(blockingKeys(prepared))];
+    // Each candidate with the blocks it shares with this record: compared only if worth it.
+    const candidates = new Map<string, string[]>();
     for (const b of blocks) {
       const list = this.blocks.get(b);
       if (!list || list.length >= this.policy.maxBlockSize) continue;
-      for (const other of list) if (other !== key) candidates.add(other);
+      for (const other of list) {
+        if (other === key) continue;
+        const shared = candidates.get(other);
+        if (shared) shared.push(b);
+        else candidates.set(other, [b]);
+      }
     }
-    for (const other of candidates) {
+    for (const [other, shared] of candidates) {
+      if (!worthComparing(shared)) continue;
       const o = this.records.get(other);
       if (!o) continue;
       const d = decidePair(prepared, o.prepared, this.scorer, this.policy);
