@@ -3,7 +3,9 @@
  * persons by default, generated, then sent through MLLP and HTTP and processed by the workers), the
  * demo users, and each role's main pages requested over HTTP with a signed-in session — at 1 user
  * (one request at a time) and at `users` concurrent users. Every page runs its real path: session
- * check, access decision, record assembly, rendering and the audit append.
+ * check, access decision, record assembly, rendering and the audit append. The IG lists come a
+ * page at a time: the first page and an earlier one are both measured, over a record used hundreds
+ * of times by then (the record pages' own views), and the audit log's size is reported.
  *
  * The baseline, measured in the same run on the same database: the raw SQL read of the rows a
  * record page shows (one indexed select of the person's resources), so the ratio says what the
@@ -69,7 +71,19 @@ class Session {
   }
 }
 
-interface Probe { role: string; username: string; page: string; method: 'GET' | 'POST'; url: string; form?: Record<string, string>; expect: number }
+interface Probe {
+  role: string; username: string; page: string; method: 'GET' | 'POST'; url: string; form?: Record<string, string>; expect: number;
+  /** Fields found at measuring time, e.g. the cursor of a list's second page from its first page's "Show earlier" button. */
+  more?: (s: Session) => Promise<Record<string, string>>;
+}
+
+/** The `before` cursor of the "Show earlier …" button on the first page of a paged list. */
+const earlierPage = (url: string, form: Record<string, string>) => async (s: Session): Promise<Record<string, string>> => {
+  const first = await s.request('POST', url, form);
+  const before = /name="before" value="(\d+)"/.exec(first.body)?.[1];
+  if (!before) throw new Error(`${url} has a single page: the benchmark expects more uses than one page holds`);
+  return { before };
+};
 
 async function measure(probe: Probe, sessions: Session[], requests: number): Promise<{ times: number[]; statuses: Map<string, number> }> {
   const times: number[] = [];
@@ -95,6 +109,7 @@ export async function run(opts: { persons?: number; requests?: number; users?: n
   const users = opts.users ?? 10;
   const dir = mkdtempSync(path.join(tmpdir(), 'ohc-bench-web-'));
   const rows: PageRow[] = [];
+  const logSizes: { engine: string; auditEvents: number; eventsOfThePerson: number }[] = [];
   try {
     const today = new Date().toISOString().slice(0, 10);
     process.stderr.write(`generating the demo county (${persons} persons) …\n`);
@@ -145,6 +160,15 @@ export async function run(opts: { persons?: number; requests?: number; users?: n
           { role: 'ig-officer', username: 'ig.county', page: 'audit by person', method: 'POST', url: '/audit/person', form: { 'nhs-number': related.nhs_number }, expect: 200 },
           { role: 'ig-officer', username: 'ig.county', page: 'audit by user', method: 'POST', url: '/audit/user', form: { username: 'dr.patel' }, expect: 200 },
           { role: 'ig-officer', username: 'ig.county', page: 'who viewed a record', method: 'POST', url: '/audit/who-viewed', form: { 'nhs-number': related.nhs_number }, expect: 200 },
+          // The lists come a page at a time: an earlier page costs what the first does.
+          {
+            role: 'ig-officer', username: 'ig.county', page: 'audit by person, earlier page', method: 'POST', url: '/audit/person', form: { 'nhs-number': related.nhs_number }, expect: 200,
+            more: earlierPage('/audit/person', { 'nhs-number': related.nhs_number }),
+          },
+          {
+            role: 'ig-officer', username: 'ig.county', page: 'who viewed a record, earlier page', method: 'POST', url: '/audit/who-viewed', form: { 'nhs-number': related.nhs_number }, expect: 200,
+            more: earlierPage('/audit/who-viewed', { 'nhs-number': related.nhs_number }),
+          },
         ];
 
         // Baseline: the raw read of the record page's rows, timed the same way.
@@ -173,9 +197,10 @@ export async function run(opts: { persons?: number; requests?: number; users?: n
               for (let i = 0; i < concurrency; i++) mine.push(await Session.signIn(url, probe.username));
               sessions.set(probe.username, mine);
             }
+            const measured = probe.more ? { ...probe, form: { ...probe.form, ...(await probe.more(mine[0]!)) } } : probe;
             // Warm up once (first render compiles the page's code paths).
-            await mine[0]!.request(probe.method, probe.url, probe.form);
-            const m = await measure(probe, mine, requests);
+            await mine[0]!.request(measured.method, measured.url, measured.form);
+            const m = await measure(measured, mine, requests);
             const p95 = percentile(m.times, 95);
             rows.push({
               engine: fresh.describe, role: probe.role, page: probe.page, users: concurrency, requests: m.times.length,
@@ -185,6 +210,10 @@ export async function run(opts: { persons?: number; requests?: number; users?: n
             });
           }
         }
+        // How long the lists the IG pages page through had grown by the end.
+        const counts = (await sql<{ log: number; person: number }>`
+          select count(*)::int as log, (count(*) filter (where person_id = ${related.person_id}))::int as person from audit_events`.execute(db)).rows[0];
+        logSizes.push({ engine: fresh.describe, auditEvents: counts?.log ?? 0, eventsOfThePerson: counts?.person ?? 0 });
       } finally {
         await system.stop();
         await fresh.dispose();
@@ -197,9 +226,10 @@ export async function run(opts: { persons?: number; requests?: number; users?: n
     engine: r.engine, role: r.role, page: r.page, users: r.users, 'p50 ms': r.p50Ms, 'p95 ms': r.p95Ms, 'max ms': r.maxMs,
     'raw SQL p95 ms': r.baselineP95Ms, 'p95 ÷ raw': r.ratio, statuses: r.statuses,
   })));
+  for (const l of logSizes) process.stdout.write(`\n${l.engine}: ${l.auditEvents} audit events at the end, ${l.eventsOfThePerson} of them about the person whose record and audit pages were read\n`);
   const worst = rows.reduce((m, r) => Math.max(m, r.p95Ms), 0);
   process.stdout.write(`\nslowest page p95: ${worst.toFixed(1)} ms (target 300 ms)\n`);
-  const result = { name: 'web', ...machine(), persons, requests, users, rows };
+  const result = { name: 'web', ...machine(), persons, requests, users, rows, logSizes };
   process.stdout.write(`wrote ${writeResult('web', result)}\n`);
   return result;
 }

@@ -29,7 +29,10 @@ export {
 export { appendAudit, appendAuditMany, checkpointNow, AuditUnavailableError, type AppendOptions, type AuditUnavailableCode } from './log.ts';
 export { AuditGroupCommit } from './groupCommit.ts';
 export { verifyStoredAudit, type StoredVerifyOptions, type StoredVerifyResult } from './verifyStored.ts';
-export { queryAudit, whoViewedMyRecord, personIdsForNhsNumber, AuditQueryError, type AuditQuery, type AuditPage, type WhoViewedQueryOptions } from './query.ts';
+export {
+  queryAudit, listAudit, whoViewedPage, whoViewedMyRecord, personIdsForNhsNumber, AuditQueryError,
+  type AuditQuery, type AuditPage, type AuditListing, type WhoViewedPage, type WhoViewedQueryOptions,
+} from './query.ts';
 export { purgeAudit, retentionCutoff, AuditPurgeError, type PurgeOptions, type PurgeResult } from './retention.ts';
 export { ensureAuditPartitions, listAuditPartitions, type AuditPartition } from './partitions.ts';
 export {

@@ -4,7 +4,7 @@ import { transaction } from '../store/db.ts';
 import { fhirSchemaProblems } from '../fhir/schema.ts';
 import { toFhirAuditEvent, type AuditEventDraft } from './chain/index.ts';
 import { appendAuditMany } from './log.ts';
-import { AuditQueryError, personIdsForNhsNumber, queryAudit, whoViewedMyRecord } from './query.ts';
+import { AuditQueryError, listAudit, personIdsForNhsNumber, queryAudit, whoViewedMyRecord, whoViewedPage, type AuditQuery } from './query.ts';
 import { draftFor, PERSON_A, PERSON_B, testSettings } from './testSupport.ts';
 
 const at = (i: number) => new Date(Date.UTC(2025, 3, 1, 9) + i * 60_000).toISOString();
@@ -55,6 +55,73 @@ describe.each(testEngines())('audit queries on %s', (engine) => {
     const first = await queryAudit(t.db, { personId: PERSON_A, limit: 5, order: 'oldest-first' });
     expect(first).toMatchObject({ next: 5 });
     expect((await queryAudit(t.db, { personId: PERSON_A, limit: 5, order: 'oldest-first', after: 5 })).events.map((e) => e.seq)).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it.each([
+    ['a person', { personId: PERSON_A }],
+    ['several persons, newest first', { personId: [PERSON_B, PERSON_A] }],
+    ['several persons, oldest first', { personId: [PERSON_A, PERSON_B], order: 'oldest-first' as const }],
+    ['an organisation and a person, in a time window', { organisationOds: 'RX1', personId: PERSON_A, from: at(2), to: at(8) }],
+    ['an actor', { actorId: 'u-gp-1' }],
+  ])('pages through the events of %s a few at a time, across persons too', async (_name, q) => {
+    const all = (await queryAudit(t.db, { ...q, limit: 100 })).events.map((e) => e.seq);
+    for (const read of [
+      async (after?: number) => { const p = await queryAudit(t.db, { ...q, limit: 3, ...(after !== undefined ? { after } : {}) }); return { seqs: p.events.map((e) => e.seq), next: p.next }; },
+      async (after?: number) => { const p = await listAudit(t.db, { ...q, limit: 3, detailKeys: [], ...(after !== undefined ? { after } : {}) }); return { seqs: p.entries.map((e) => e.seq), next: p.next }; },
+    ]) {
+      const seen: number[] = [];
+      let after: number | undefined;
+      do {
+        const page = await read(after);
+        expect(page.seqs.length).toBeLessThanOrEqual(3);
+        seen.push(...page.seqs);
+        after = page.next;
+      } while (after !== undefined);
+      expect(seen).toEqual(all);
+    }
+  });
+
+  it('lists events with only the members of details asked for, and no hashes', async () => {
+    const q: AuditQuery = { personId: PERSON_A, limit: 100 };
+    const full = (await queryAudit(t.db, q)).events;
+    const { entries } = await listAudit(t.db, { ...q, detailKeys: ['reason', 'rule', 'missing'] });
+    expect(entries.map((e) => e.seq)).toEqual(full.map((e) => e.seq));
+    const denied = entries.find((e) => e.action === 'access-denied');
+    // The access-denied draft holds reason and rule; the views' resources are not read.
+    expect(denied).toEqual({
+      seq: 11, time: at(10), actor: { kind: 'user', id: 'u-clin-1', organisationOds: 'RX1', role: 'clinician' }, action: 'access-denied',
+      personId: PERSON_A, purpose: 'direct-care', outcome: 'denied', details: { reason: 'objection', rule: 'objection-recorded' },
+    });
+    expect(entries.filter((e) => e.action === 'view').map((e) => e.details)).toEqual(Array(11).fill({}));
+    expect(JSON.stringify(entries)).not.toContain('resources');
+    expect(entries.every((e) => !('hash' in e) && !('prevHash' in e))).toBe(true);
+  });
+
+  it('tells who used the record a page at a time, newest first, for one organisation if asked', async () => {
+    const pages = async (o: { organisationOds?: string }) => {
+      const out: string[][] = [];
+      let before: number | undefined;
+      do {
+        const page = await whoViewedPage(t.db, [PERSON_A, PERSON_B], { limit: 4, ...o, ...(before !== undefined ? { before } : {}) });
+        out.push(page.entries.map((e) => `${e.time.slice(11, 16)} ${e.organisation.odsCode ?? ''}`));
+        before = page.next;
+      } while (before !== undefined);
+      return out;
+    };
+    // A's ten views and B's (merged under A), without the denied attempt or the person's own look.
+    expect(await pages({})).toEqual([
+      ['09:12 RX1', '09:09 A81001', '09:08 RX1', '09:07 A81001'],
+      ['09:06 RX1', '09:05 A81001', '09:04 RX1', '09:03 A81001'],
+      ['09:02 RX1', '09:01 A81001', '09:00 RX1'],
+    ]);
+    // Limited to an organisation in the read itself, so every page but the last is full.
+    expect(await pages({ organisationOds: 'A81001' })).toEqual([
+      ['09:09 A81001', '09:07 A81001', '09:05 A81001', '09:03 A81001'],
+      ['09:01 A81001'],
+    ]);
+    expect(await whoViewedPage(t.db, PERSON_A, { limit: 4, before: 1 })).toEqual({ entries: [] });
+    await expect(whoViewedPage(t.db, PERSON_A, { limit: 0 })).rejects.toMatchObject({ where: 'limit' });
+    await expect(whoViewedPage(t.db, PERSON_A, { limit: 5, before: 1.5 })).rejects.toMatchObject({ where: 'before' });
   });
 
   it.each([

@@ -25,13 +25,34 @@ export function clinicalDate(iso: string | null | undefined): string {
   return longDate(iso);
 }
 
+// Built once: constructing an Intl.DateTimeFormat (locale and time zone data) costs far more than
+// formatting with one, and a record or audit page formats a date-time for every row it shows.
+const UK_TIME = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
+
+// The same instants recur on a page (every item from one source carries its last update): each is
+// formatted once. Bounded: cleared when full, so a long-running server does not grow it.
+const UK_PARTS_SEEN = new Map<number, { date: string; time: string }>();
+const UK_PARTS_MAX = 4096;
+
 function ukParts(d: Date): { date: string; time: string } | null {
-  if (Number.isNaN(d.getTime())) return null;
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-  }).formatToParts(d);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return { date: `${get('year')}-${get('month')}-${get('day')}`, time: `${get('hour')}:${get('minute')}` };
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) return null;
+  const seen = UK_PARTS_SEEN.get(ms);
+  if (seen) return seen;
+  let year = '', month = '', day = '', hour = '', minute = '';
+  for (const p of UK_TIME.formatToParts(d)) {
+    if (p.type === 'year') year = p.value;
+    else if (p.type === 'month') month = p.value;
+    else if (p.type === 'day') day = p.value;
+    else if (p.type === 'hour') hour = p.value;
+    else if (p.type === 'minute') minute = p.value;
+  }
+  const parts = { date: `${year}-${month}-${day}`, time: `${hour}:${minute}` };
+  if (UK_PARTS_SEEN.size >= UK_PARTS_MAX) UK_PARTS_SEEN.clear();
+  UK_PARTS_SEEN.set(ms, parts);
+  return parts;
 }
 
 /** "3 March 2025 at 14:05" in UK time. */

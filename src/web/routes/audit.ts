@@ -1,33 +1,36 @@
 /**
  * The information governance pages: audit search by person (NHS number, sent in the form body) and by
- * user, and the "who viewed this record" list. Each search is itself audited ('audit-viewed') in the
- * transaction that reads the log. An IG officer sees their own organisation's staff unless they hold
- * the system-wide flag (decide()'s limit-to-organisation obligation).
+ * user, and the "who viewed this record" list. Each search is itself audited ('audit-viewed'), and
+ * shows nothing until that is committed. An IG officer sees their own organisation's staff unless they hold
+ * the system-wide flag (decide()'s limit-to-organisation obligation), applied in the read itself.
+ * Every list comes a page at a time (PAGE entries, newest first, "Show earlier …" to go on), so a
+ * page costs the same however long the log or the record's history: the search and the cursor go
+ * back in the form body, never in a URL.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Tables } from '../../store/tables.ts';
-import { transaction } from '../../store/db.ts';
 import { decide, findUser, userActor, type Decision } from '../../access/index.ts';
-import { appendAudit, personIdsForNhsNumber, queryAudit, whoViewedMyRecord, type AuditEvent } from '../../audit/index.ts';
+import { listAudit, personIdsForNhsNumber, whoViewedPage, type AuditListing } from '../../audit/index.ts';
 import type { JsonObject } from '../../audit/chain/event.ts';
 import { field, pageUser, sendPage, type SignedIn, type WebContext } from '../context.ts';
 import { html, type Html } from '../html.ts';
 import { page, ROLE_LABELS } from '../layout.ts';
 import { backLink, button, errorSummary, form, input, table, type FieldError } from '../components.ts';
 import { dateTime, nhsNumber, parseNhsNumberInput } from '../format.ts';
+import { pagingForm, parseCursor } from '../paging.ts';
 import { refusalPage, userRefusal } from './auth.ts';
 import type { Guard } from '../index.ts';
 import type { Role } from '../../access/index.ts';
 
 const GOVERNANCE = ['ig-officer', 'caldicott-guardian', 'siro'] as const;
-const LIMIT = 200;
+/** Entries per page of every list. */
+export const PAGE = 50;
 
 function limitOf(d: Decision): string | undefined {
   const o = d.obligations.find((x) => x.type === 'limit-to-organisation');
   return o && o.type === 'limit-to-organisation' ? o.ods : undefined;
 }
 
+// The members of an event's details the table shows (and so the only ones read).
 const DETAIL_KEYS = ['route', 'reason', 'relationship', 'channel', 'change', 'flagForReview', 'method', 'outcome'] as const;
 
 function detailsText(d: JsonObject): string {
@@ -62,38 +65,51 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: WebContext, guard
   app.get('/audit', guarded(async (s, reply) => sendPage(reply, 200, searchPage(s))));
   app.get('/audit/who-viewed', guarded(async (s, reply) => sendPage(reply, 200, whoPage(s))));
 
-  const eventsTable = async (trx: Kysely<Tables>, events: AuditEvent[], caption: string): Promise<Html> => {
+  /** The names of the users behind the events (one query for the page). */
+  const actorNames = async (events: readonly AuditListing[]): Promise<Map<string, string>> => {
     const actorIds = [...new Set(events.filter((e) => e.actor.kind === 'user').map((e) => e.actor.id))];
-    const names = actorIds.length > 0 ? await trx.selectFrom('users').select(['id', 'username', 'name']).where('id', 'in', actorIds).execute() : [];
-    const byId = new Map(names.map((n) => [n.id, `${n.name} (${n.username})`]));
-    return table({
-      caption, captionHidden: true, head: ['When', 'Who', 'Organisation and role', 'Action', 'Outcome', 'Purpose', 'Details'],
-      rows: events.map((e) => [dateTime(e.time), e.actor.kind === 'user' ? (byId.get(e.actor.id) ?? 'Unknown user') : `${e.actor.kind} ${e.actor.id}`,
-        `${e.actor.organisationOds ?? ''}${e.actor.role ? `, ${ROLE_LABELS[e.actor.role as Role] ?? e.actor.role}` : ''}`, e.action, e.outcome, e.purpose ?? '', detailsText(e.details)]),
-      empty: 'No audit entries found.',
-    });
+    const names = actorIds.length > 0 ? await ctx.db.selectFrom('users').select(['id', 'username', 'name']).where('id', 'in', actorIds).execute() : [];
+    return new Map(names.map((n) => [n.id, `${n.name} (${n.username})`]));
   };
+
+  const eventsTable = (events: readonly AuditListing[], byId: ReadonlyMap<string, string>, caption: string): Html => table({
+    caption, captionHidden: true, head: ['When', 'Who', 'Organisation and role', 'Action', 'Outcome', 'Purpose', 'Details'],
+    rows: events.map((e) => [dateTime(e.time), e.actor.kind === 'user' ? (byId.get(e.actor.id) ?? 'Unknown user') : `${e.actor.kind} ${e.actor.id}`,
+      `${e.actor.organisationOds ?? ''}${e.actor.role ? `, ${ROLE_LABELS[e.actor.role as Role] ?? e.actor.role}` : ''}`, e.action, e.outcome, e.purpose ?? '', detailsText(e.details)]),
+    empty: 'No audit entries found.',
+  });
+
+  /** Which page of a list this is, in words. */
+  const whichPage = (before: number | undefined, noun: string) => html`<p>${before === undefined ? `The most recent ${noun}` : `Earlier ${noun}`}, newest first, up to ${PAGE} at a time.</p>`;
+
+  // Each page reads, then has its 'audit-viewed' event committed with the other reads' (ctx.auditReads),
+  // then renders: nothing is shown until the audit is committed, and the chain head is not held
+  // while the page is built.
+  const audited = (s: SignedIn, now: Date, personIds: readonly string[], details: JsonObject) => ctx.auditReads.append({
+    time: now.toISOString(), actor: userActor({ id: s.user.id, organisationOds: s.user.organisationOds, role: s.user.role }),
+    action: 'audit-viewed', ...(personIds.length === 1 ? { personId: personIds[0]! } : {}), purpose: 'information-governance', outcome: 'success', details,
+  });
 
   app.post('/audit/person', guarded(async (s, reply, body) => {
     const typed = body('nhs-number');
     const n = parseNhsNumberInput(typed);
     if (!n.ok) return sendPage(reply, 400, searchPage(s, [{ field: 'nhs-number', message: n.message }], { nhs: typed }));
+    const before = parseCursor(body('before'));
     const now = ctx.deps.now();
     const ids = await personIdsForNhsNumber(ctx.db, n.value);
     const decision = decide(s.decisionUser, { exists: ids.length > 0, optedOut: false }, 'audit-read', now, ctx.decide);
     const org = limitOf(decision);
-    const content = await transaction(ctx.db, async (trx) => {
-      const events = ids.length > 0 && decision.allow ? (await queryAudit(trx, { personId: ids, limit: LIMIT, ...(org ? { organisationOds: org } : {}) })).events : [];
-      await appendAudit(trx, {
-        time: now.toISOString(), actor: userActor({ id: s.user.id, organisationOds: s.user.organisationOds, role: s.user.role }),
-        action: 'audit-viewed', ...(ids.length === 1 ? { personId: ids[0]! } : {}), purpose: 'information-governance', outcome: 'success',
-        details: { route: 'web/audit/person', persons: ids.length, results: events.length },
-      });
-      return html`${backLink('/audit', 'New search')}<h1>Audit for NHS number ${nhsNumber(n.value)}</h1>
-        ${org ? html`<p>Showing the actions of staff of your organisation (${org}) only.</p>` : ''}
-        ${ids.length === 0 ? html`<p>No record in the shared record holds this NHS number.</p>` : await eventsTable(trx, events, 'Audit entries for this person, newest first')}`;
-    }, { retries: 0 });
-    return sendPage(reply, 200, page({ title: 'Audit by person', user: pageUser(ctx, s), current: '/audit' }, content));
+    const found = ids.length > 0 && decision.allow
+      ? await listAudit(ctx.db, { personId: ids, limit: PAGE, detailKeys: DETAIL_KEYS, ...(before !== undefined ? { after: before } : {}), ...(org ? { organisationOds: org } : {}) })
+      : { entries: [] };
+    const names = await actorNames(found.entries);
+    await audited(s, now, ids, { route: 'web/audit/person', persons: ids.length, results: found.entries.length, ...(before !== undefined ? { before } : {}) });
+    return sendPage(reply, 200, page({ title: 'Audit by person', user: pageUser(ctx, s), current: '/audit' }, html`
+      ${backLink('/audit', 'New search')}<h1>Audit for NHS number ${nhsNumber(n.value)}</h1>
+      ${org ? html`<p>Showing the actions of staff of your organisation (${org}) only.</p>` : ''}
+      ${ids.length === 0 ? html`<p>No record in the shared record holds this NHS number.</p>` : html`${whichPage(before, 'entries')}
+        ${eventsTable(found.entries, names, 'Audit entries for this person, newest first')}
+        ${pagingForm({ action: '/audit/person', csrf: s.session.csrfToken, fields: { 'nhs-number': n.value }, next: found.next, earlier: before !== undefined, noun: 'entries' })}`}`));
   }));
 
   app.post('/audit/user', guarded(async (s, reply, body) => {
@@ -101,48 +117,51 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: WebContext, guard
     if (!username) return sendPage(reply, 400, searchPage(s, [{ field: 'username', message: 'Enter a username' }]));
     const target = await findUser(ctx.db, username);
     if (!target) return sendPage(reply, 400, searchPage(s, [{ field: 'username', message: 'There is no user with that username' }], { username }));
+    const before = parseCursor(body('before'));
     const now = ctx.deps.now();
     const decision = decide(s.decisionUser, null, 'audit-read', now, ctx.decide);
     const org = limitOf(decision);
-    const content = await transaction(ctx.db, async (trx) => {
-      const events = decision.allow ? (await queryAudit(trx, { actorId: target.id, limit: LIMIT, ...(org ? { organisationOds: org } : {}) })).events : [];
-      await appendAudit(trx, {
-        time: now.toISOString(), actor: userActor({ id: s.user.id, organisationOds: s.user.organisationOds, role: s.user.role }),
-        action: 'audit-viewed', purpose: 'information-governance', outcome: 'success', details: { route: 'web/audit/user', userId: target.id, results: events.length },
-      });
-      return html`${backLink('/audit', 'New search')}<h1>Audit for ${target.name} (${target.username})</h1>
-        ${org && org !== target.organisationOds ? html`<p>This user works for another organisation: you can see only actions taken for your organisation (${org}).</p>` : ''}
-        ${await eventsTable(trx, events, 'Audit entries for this user, newest first')}`;
-    }, { retries: 0 });
-    return sendPage(reply, 200, page({ title: 'Audit by user', user: pageUser(ctx, s), current: '/audit' }, content));
+    const found = decision.allow
+      ? await listAudit(ctx.db, { actorId: target.id, limit: PAGE, detailKeys: DETAIL_KEYS, ...(before !== undefined ? { after: before } : {}), ...(org ? { organisationOds: org } : {}) })
+      : { entries: [] };
+    const names = await actorNames(found.entries);
+    await audited(s, now, [], { route: 'web/audit/user', userId: target.id, results: found.entries.length, ...(before !== undefined ? { before } : {}) });
+    return sendPage(reply, 200, page({ title: 'Audit by user', user: pageUser(ctx, s), current: '/audit' }, html`
+      ${backLink('/audit', 'New search')}<h1>Audit for ${target.name} (${target.username})</h1>
+      ${org && org !== target.organisationOds ? html`<p>This user works for another organisation: you can see only actions taken for your organisation (${org}).</p>` : ''}
+      ${whichPage(before, 'entries')}
+      ${eventsTable(found.entries, names, 'Audit entries for this user, newest first')}
+      ${pagingForm({ action: '/audit/user', csrf: s.session.csrfToken, fields: { username: target.username }, next: found.next, earlier: before !== undefined, noun: 'entries' })}`));
   }));
 
   app.post('/audit/who-viewed', guarded(async (s, reply, body) => {
     const typed = body('nhs-number');
     const n = parseNhsNumberInput(typed);
     if (!n.ok) return sendPage(reply, 400, whoPage(s, [{ field: 'nhs-number', message: n.message }], typed));
+    const before = parseCursor(body('before'));
     const now = ctx.deps.now();
     const ids = await personIdsForNhsNumber(ctx.db, n.value);
     const decision = decide(s.decisionUser, { exists: ids.length > 0, optedOut: false }, 'audit-read', now, ctx.decide);
     const org = limitOf(decision);
-    const content = await transaction(ctx.db, async (trx) => {
-      const orgNames = new Map((await trx.selectFrom('organisations').select(['ods_code', 'name']).execute()).map((o) => [o.ods_code, o.name]));
-      const all = ids.length > 0 && decision.allow ? await whoViewedMyRecord(trx, ids, {
-        organisationName: (ods) => orgNames.get(ods), roleLabel: (r) => ROLE_LABELS[r as Role] ?? r,
-      }) : [];
-      const entries = org ? all.filter((e) => e.organisation.odsCode === org) : all;
-      await appendAudit(trx, {
-        time: now.toISOString(), actor: userActor({ id: s.user.id, organisationOds: s.user.organisationOds, role: s.user.role }),
-        action: 'audit-viewed', ...(ids.length === 1 ? { personId: ids[0]! } : {}), purpose: 'information-governance', outcome: 'success',
-        details: { route: 'web/audit/who-viewed', persons: ids.length, results: entries.length },
-      });
-      return html`${backLink('/audit/who-viewed', 'New search')}<h1>Who viewed the record of NHS number ${nhsNumber(n.value)}</h1>
-        ${ids.length === 0 ? html`<p>No record in the shared record holds this NHS number.</p>` : table({
-          caption: 'Uses of this record, newest first', captionHidden: true, head: ['When', 'Organisation', 'Role', 'What they did', 'Why'],
-          rows: entries.map((e) => [dateTime(e.time), e.organisation.name ?? e.organisation.odsCode ?? 'Unknown', e.role ?? '', `${e.activity[0]?.toUpperCase() ?? ''}${e.activity.slice(1)} the record`, e.purpose ?? '']),
-          empty: 'Nobody has viewed this record.',
-        })}`;
-    }, { retries: 0 });
-    return sendPage(reply, 200, page({ title: 'Who viewed a record', user: pageUser(ctx, s), current: '/audit/who-viewed' }, content));
+    const found = ids.length > 0 && decision.allow ? await whoViewedPage(ctx.db, ids, {
+      limit: PAGE, roleLabel: (r) => ROLE_LABELS[r as Role] ?? r, ...(before !== undefined ? { before } : {}), ...(org ? { organisationOds: org } : {}),
+    }) : { entries: [] };
+    // Names of the organisations on this page only.
+    const odsCodes = [...new Set(found.entries.map((e) => e.organisation.odsCode).filter((x): x is string => x !== undefined))];
+    const orgNames = new Map(odsCodes.length > 0
+      ? (await ctx.db.selectFrom('organisations').select(['ods_code', 'name']).where('ods_code', 'in', odsCodes).execute()).map((o) => [o.ods_code, o.name]) : []);
+    await audited(s, now, ids, { route: 'web/audit/who-viewed', persons: ids.length, results: found.entries.length, ...(before !== undefined ? { before } : {}) });
+    return sendPage(reply, 200, page({ title: 'Who viewed a record', user: pageUser(ctx, s), current: '/audit/who-viewed' }, html`
+      ${backLink('/audit/who-viewed', 'New search')}<h1>Who viewed the record of NHS number ${nhsNumber(n.value)}</h1>
+      ${ids.length === 0 ? html`<p>No record in the shared record holds this NHS number.</p>` : html`
+      ${org ? html`<p>Showing uses by staff of your organisation (${org}) only.</p>` : ''}
+      ${whichPage(before, 'uses of this record')}
+      ${table({
+        caption: 'Uses of this record, newest first', captionHidden: true, head: ['When', 'Organisation', 'Role', 'What they did', 'Why'],
+        rows: found.entries.map((e) => [dateTime(e.time), (e.organisation.odsCode ? orgNames.get(e.organisation.odsCode) : undefined) ?? e.organisation.odsCode ?? 'Unknown',
+          e.role ?? '', `${e.activity[0]?.toUpperCase() ?? ''}${e.activity.slice(1)} the record`, e.purpose ?? '']),
+        empty: before === undefined ? 'Nobody has viewed this record.' : 'There are no earlier uses of this record.',
+      })}
+      ${pagingForm({ action: '/audit/who-viewed', csrf: s.session.csrfToken, fields: { 'nhs-number': n.value }, next: found.next, earlier: before !== undefined, noun: 'uses' })}`}`));
   }));
 }
