@@ -3,7 +3,7 @@ import { generate } from 'otplib';
 import { createTestDatabase, testEngines, type TestDatabase } from '../store/testing.ts';
 import { CLI_ACTOR } from './audit.ts';
 import { afterFailure, confirmSecondFactor, signInWithPassword } from './authenticate.ts';
-import { csrfMatches, endSession, touchSession } from './sessions.ts';
+import { csrfMatches, endSession, hashSessionId, touchSession } from './sessions.ts';
 import { addUser, loadDecisionUser, suspendUser } from './users.ts';
 import { decide } from './policy/index.ts';
 import { decideOptions } from './options.ts';
@@ -140,6 +140,28 @@ describe.each(testEngines())('signing in on %s', (engine) => {
     expect(await touchSession(t.db, r.session.sessionId, at(finalMinute), audit.sink, opts)).toEqual({ ok: false, reason });
     expect(await touchSession(t.db, r.session.sessionId, at(finalMinute + 1), audit.sink, opts)).toEqual({ ok: false, reason });
     expect(audit.events.at(-1)).toMatchObject({ action: 'sign-out', details: { reason } });
+  });
+
+  it('records activity at most every 30 seconds, and counts the idle timeout from the activity recorded', async () => {
+    const audit = recordingSink();
+    const r = await signInWithPassword(t.db, { username: 'pals', password: PASSWORD }, at(0), audit.sink, opts);
+    if (!r.ok) throw new Error(r.code);
+    const lastSeen = async () => (await t.db.selectFrom('sessions').select('last_seen_at').where('id_hash', '=', hashSessionId(r.session.sessionId)).executeTakeFirstOrThrow()).last_seen_at.toISOString();
+    const idleAt = async (ms: number) => {
+      const c = await touchSession(t.db, r.session.sessionId, new Date(at(0).getTime() + ms), audit.sink, opts);
+      if (!c.ok) throw new Error(c.reason);
+      return c.session.idleExpiresAt.toISOString();
+    };
+    const minutes = (m: number, plusMs = 0) => new Date(at(0).getTime() + m * 60_000 + plusMs).toISOString();
+    // A request 10 s after sign-in writes nothing; the timeout still runs from sign-in.
+    expect(await idleAt(10_000)).toBe(minutes(30));
+    expect(await lastSeen()).toBe(at(0).toISOString());
+    // 30 s after the recorded activity, the request is recorded and the timeout moves on.
+    expect(await idleAt(30_000)).toBe(minutes(30, 30_000));
+    expect(await lastSeen()).toBe(minutes(0, 30_000));
+    // Idle for 30 minutes from the activity recorded: ended, once, with the ending audited.
+    expect(await touchSession(t.db, r.session.sessionId, new Date(at(0).getTime() + 30 * 60_000 + 30_000), audit.sink, opts)).toEqual({ ok: false, reason: 'idle' });
+    expect(audit.events.filter((e) => e.action === 'sign-out')).toHaveLength(1);
   });
 
   it('signs out once; an unknown session id is unknown; only a hash of the id is stored', async () => {

@@ -62,43 +62,77 @@ export async function createSession(
 }
 
 /**
- * Checks a session on a request and records the activity. A session past its idle or absolute
- * timeout is ended here (and the ending audited), so it cannot be revived by a later request.
+ * How stale the recorded activity may get before a request writes it again. Writing it on every
+ * request made each page a write transaction (a WAL flush) before anything was read; instead a
+ * busy session writes at most this often, and its idle timeout counts from the activity recorded,
+ * so it can end up to this much before a full idle period after the last request — and says so
+ * truthfully in idleExpiresAt, which the page's warning counts down to.
+ */
+export const ACTIVITY_RECORDED_EVERY_MS = 30_000;
+
+/**
+ * Checks a session on a request and records the activity (see ACTIVITY_RECORDED_EVERY_MS). A
+ * session past its idle or absolute timeout, or whose user is suspended, is ended here (and the
+ * ending audited), so it cannot be revived by a later request. A live session costs one read, and
+ * now and then one small write.
  */
 export async function touchSession(db: Kysely<Tables>, sessionId: string, now: Date, audit: AuditSink, options: AccessOptions = {}): Promise<SessionCheck> {
   const o = resolveAccessOptions(options);
   const idleMs = o.sessionIdleMinutes * MINUTE_MS;
   const idHash = hashSessionId(sessionId);
-  return inTransaction(db, async (trx) => {
-    const s = await trx.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
-      .select(['sessions.user_id', 'sessions.method', 'sessions.mfa_satisfied', 'sessions.csrf_token', 'sessions.created_at',
-        'sessions.last_seen_at', 'sessions.expires_at', 'sessions.ended_at', 'sessions.end_reason', 'users.status',
-        'users.organisation_ods', 'users.role'])
-      .where('sessions.id_hash', '=', idHash).forUpdate().executeTakeFirst();
-    if (!s) return { ok: false, reason: 'unknown' };
-    if (s.ended_at) return { ok: false, reason: s.end_reason ?? 'ended' };
-    const t = now.getTime();
-    let end: SessionEndReason | null = null;
-    if (s.status === 'suspended') end = 'user-suspended';
-    else if (t >= s.expires_at.getTime()) end = 'expired';
-    else if (t - s.last_seen_at.getTime() >= idleMs) end = 'idle';
-    if (end) {
-      await trx.updateTable('sessions').set({ ended_at: now, end_reason: end }).where('id_hash', '=', idHash).execute();
-      await audit(trx, {
-        time: auditTime(now), actor: userActor({ id: s.user_id, organisationOds: s.organisation_ods, role: s.role }),
-        action: 'sign-out', outcome: 'success', details: { reason: end },
-      });
-      return { ok: false, reason: end };
+  const t = now.getTime();
+  const s = await readSession(db, idHash, false);
+  if (!s) return { ok: false, reason: 'unknown' };
+  if (s.ended_at) return { ok: false, reason: s.end_reason ?? 'ended' };
+  if (!endReason(s, t, idleMs)) {
+    let lastSeen = s.last_seen_at.getTime();
+    if (t - lastSeen >= ACTIVITY_RECORDED_EVERY_MS) {
+      // Only a session still open is touched: one ended meanwhile (signed out in another tab) stays ended.
+      const touched = await db.updateTable('sessions').set({ last_seen_at: now })
+        .where('id_hash', '=', idHash).where('ended_at', 'is', null).returning('id_hash').executeTakeFirst();
+      if (!touched) return { ok: false, reason: 'ended' };
+      lastSeen = t;
     }
-    await trx.updateTable('sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
     return {
       ok: true,
       session: {
         userId: s.user_id, method: s.method, mfaSatisfied: s.mfa_satisfied, csrfToken: s.csrf_token, createdAt: s.created_at,
-        expiresAt: s.expires_at, idleExpiresAt: new Date(Math.min(t + idleMs, s.expires_at.getTime())),
+        expiresAt: s.expires_at, idleExpiresAt: new Date(Math.min(lastSeen + idleMs, s.expires_at.getTime())),
       },
     };
+  }
+  // Ending it: under the row's lock, checked again, so two requests cannot both end (and audit) it.
+  const ended = await inTransaction(db, async (trx): Promise<SessionCheck | null> => {
+    const locked = await readSession(trx, idHash, true);
+    if (!locked) return { ok: false, reason: 'unknown' };
+    if (locked.ended_at) return { ok: false, reason: locked.end_reason ?? 'ended' };
+    const end = endReason(locked, t, idleMs);
+    if (!end) return null; // a request in between recorded activity: the session goes on
+    await trx.updateTable('sessions').set({ ended_at: now, end_reason: end }).where('id_hash', '=', idHash).execute();
+    await audit(trx, {
+      time: auditTime(now), actor: userActor({ id: locked.user_id, organisationOds: locked.organisation_ods, role: locked.role }),
+      action: 'sign-out', outcome: 'success', details: { reason: end },
+    });
+    return { ok: false, reason: end };
   });
+  return ended ?? touchSession(db, sessionId, now, audit, options);
+}
+
+async function readSession(db: Kysely<Tables>, idHash: string, lock: boolean) {
+  const q = db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
+    .select(['sessions.user_id', 'sessions.method', 'sessions.mfa_satisfied', 'sessions.csrf_token', 'sessions.created_at',
+      'sessions.last_seen_at', 'sessions.expires_at', 'sessions.ended_at', 'sessions.end_reason', 'users.status',
+      'users.organisation_ods', 'users.role'])
+    .where('sessions.id_hash', '=', idHash);
+  return (lock ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/** Why an open session must end at `t`, or null while it may go on. */
+function endReason(s: { status: string; expires_at: Date; last_seen_at: Date }, t: number, idleMs: number): SessionEndReason | null {
+  if (s.status === 'suspended') return 'user-suspended';
+  if (t >= s.expires_at.getTime()) return 'expired';
+  if (t - s.last_seen_at.getTime() >= idleMs) return 'idle';
+  return null;
 }
 
 /** Signs out. Returns false when the session was unknown or already ended. */
