@@ -24,7 +24,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import { openMigrated, openPGlite, openPostgres, type Database } from '../src/store/db.ts';
 import type { Tables } from '../src/store/tables.ts';
-import { testRangeNhsNumber } from '../src/nhs/nhsNumber.ts';
+import { testRangeCapacity, testRangeNhsNumber } from '../src/nhs/nhsNumber.ts';
 import { versionKey } from '../src/ingest/version.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { buildHttpServer } from '../src/http/server.ts';
@@ -112,11 +112,18 @@ export async function seed(db: Kysely<Tables>, persons: number): Promise<{ peopl
   const people: Person[] = [];
   const version = versionKey('2025-01-01T00:00:00Z');
   const BATCH = 2000;
-  for (let start = 0; start < persons; start += BATCH) {
-    const batch: { p: string; n: string; i: number }[] = [];
+  // The 999 test range holds about 909,000 valid NHS numbers: in a bigger county the rest have
+  // none (as some records do), and the load generator reads only persons it can search for.
+  const numbered = testRangeCapacity() - 1;
+  // A kept county whose seeding was interrupted goes on from the last whole batch stored.
+  const stored = await sql<{ n: number }>`select count(*)::int as n from persons`.execute(db);
+  const from = stored.rows[0]!.n - (stored.rows[0]!.n % BATCH);
+  if (from < stored.rows[0]!.n) throw new Error(`the kept county holds ${stored.rows[0]!.n} persons, not whole batches of ${BATCH}: drop its schema and seed again`);
+  for (let start = from; start < persons; start += BATCH) {
+    const batch: { p: string; n: string | null; i: number }[] = [];
     for (let i = start; i < Math.min(persons, start + BATCH); i++) {
-      const person = { id: randomUUID(), nhs: testRangeNhsNumber(i + 1) };
-      people.push(person);
+      const person = { id: randomUUID(), nhs: i < numbered ? testRangeNhsNumber(i + 1) : null };
+      if (person.nhs) people.push({ id: person.id, nhs: person.nhs });
       batch.push({ p: person.id, n: person.nhs, i });
     }
     const json = JSON.stringify(batch);
@@ -124,7 +131,7 @@ export async function seed(db: Kysely<Tables>, persons: number): Promise<{ peopl
     // 3–6 sources a person; each source holds its share of about 20 resources.
     await sql`
       insert into source_records (feed_id, local_id, person_id, nhs_number, nhs_number_verified, demographics, source_version, link_how)
-      select lower(o.ods), 'L' || t.i || '-' || o.k, t.p, t.n, true,
+      select lower(o.ods), 'L' || t.i || '-' || o.k, t.p, t.n, t.n is not null,
              jsonb_build_object('localId', 'L' || t.i || '-' || o.k, 'nhsNumber', t.n, 'family', 'Family' || (t.i % 997), 'given', jsonb_build_array('Given' || (t.i % 89)),
                                 'birthDate', to_char(date '1940-01-01' + (t.i % 25000), 'YYYY-MM-DD'), 'postcode', 'ST' || (t.i % 20) || ' ' || (t.i % 9) || 'AA',
                                 'gpPracticeOds', 'BGP01'),
@@ -171,7 +178,8 @@ export async function seed(db: Kysely<Tables>, persons: number): Promise<{ peopl
       insert into resources (person_id, feed_id, resource_type, source_id, source_version, subject_local_id, source_org, resource)
       select s.person_id, s.feed_id, 'Patient', s.local_id, ${version}, s.local_id, 'BGP01',
              jsonb_build_object('resourceType', 'Patient', 'id', s.local_id,
-               'identifier', jsonb_build_array(jsonb_build_object('system', 'https://fhir.nhs.uk/Id/nhs-number', 'value', s.nhs_number)),
+               'identifier', case when s.nhs_number is null then '[]'::jsonb
+                                  else jsonb_build_array(jsonb_build_object('system', 'https://fhir.nhs.uk/Id/nhs-number', 'value', s.nhs_number)) end,
                'name', jsonb_build_array(jsonb_build_object('family', s.demographics->>'family', 'given', s.demographics->'given')),
                'birthDate', s.demographics->>'birthDate',
                'generalPractitioner', jsonb_build_array(jsonb_build_object('type', 'Organization',
@@ -185,7 +193,13 @@ export async function seed(db: Kysely<Tables>, persons: number): Promise<{ peopl
   // Marks a kept county as complete (an interrupted seed is not reused).
   await sql`create table if not exists bench_seeded (persons int primary key)`.execute(db);
   await sql`insert into bench_seeded values (${persons}) on conflict do nothing`.execute(db);
-  return { people, resources: count.rows[0]!.n };
+  // Resumed: the persons seeded before the interruption are in the database, not in `people`.
+  return { people: from > 0 ? await storedPeople(db) : people, resources: count.rows[0]!.n };
+}
+
+async function storedPeople(db: Kysely<Tables>): Promise<Person[]> {
+  const rows = await sql<Person>`select person_id::text as id, nhs_number as nhs from source_records where feed_id = 'bgp01' and nhs_number is not null order by person_id`.execute(db);
+  return rows.rows;
 }
 
 /** A county seeded by an earlier run with `--keep`, or null if there is none (or it is incomplete). */
@@ -194,9 +208,8 @@ async function seeded(db: Kysely<Tables>, persons: number): Promise<{ people: Pe
   if (!marked.rows[0]?.t) return null;
   const done = await sql<{ n: number }>`select count(*)::int as n from bench_seeded where persons = ${persons}`.execute(db);
   if (done.rows[0]!.n === 0) return null;
-  const rows = await sql<Person>`select person_id::text as id, nhs_number as nhs from source_records where feed_id = 'bgp01' order by person_id`.execute(db);
   const count = await sql<{ n: number }>`select count(*)::int as n from resources`.execute(db);
-  return { people: rows.rows, resources: count.rows[0]!.n };
+  return { people: await storedPeople(db), resources: count.rows[0]!.n };
 }
 
 /**
