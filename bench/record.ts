@@ -260,7 +260,9 @@ export async function startServer(database: Database): Promise<{ url: string; to
   const config = loadConfig({ PORT: '0', MLLP_PORT: '0', LOG_LEVEL: 'silent' }, process.cwd());
   await ensureAuditPartitions(db, { now: now() });
   const audit = async (trx: Kysely<Tables>, draft: Parameters<typeof appendAudit>[1]) => void (await appendAudit(trx, draft));
-  await addUser(db, { ...READER }, now(), audit, CLI);
+  // A kept county already has its reader.
+  const known = await db.selectFrom('users').select('id').where('username', '=', READER.username).executeTakeFirst();
+  if (!known) await addUser(db, { ...READER }, now(), audit, CLI);
   const token = await issueToken(await tokenKey(db), { kind: 'user', username: READER.username }, now(), 6 * 3600);
   const readPath = await readPathDeps(db, config, now);
   const app = await buildHttpServer({ database, config, now }, [(a) => fhirRoutes(readPath)(a)]);
