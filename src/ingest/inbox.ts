@@ -33,12 +33,19 @@ export type ClaimedRow = Selectable<InboxTable>;
  * Claims up to `limit` pending rows, oldest first, inside the caller's transaction. With a
  * partition, a worker takes only the feeds that hash to it: one feed's messages (often about the
  * same people) then stay with one worker, so workers do not fight over the same person records.
+ * It claims from one feed at a time — the one of its share whose oldest pending message is the
+ * oldest — so each claim is a few probes of the (feed_id, id) index however long the backlog is.
  */
 export async function claimPending(trx: Kysely<Tables>, limit: number, partition?: { of: number; index: number }): Promise<ClaimedRow[]> {
   const r = partition && partition.of > 1
     ? await sql<ClaimedRow>`
-        select * from inbox where status = 'pending' and mod(abs(hashtext(feed_id)), ${partition.of}) = ${partition.index}
-        order by id limit ${limit} for update skip locked`.execute(trx)
+        with mine as (select id from feeds where mod(abs(hashtext(id)), ${partition.of}) = ${partition.index}),
+        oldest as (
+          select m.id as feed_id, (select i.id from inbox i where i.status = 'pending' and i.feed_id = m.id order by i.id limit 1) as first
+            from mine m)
+        select * from inbox
+         where status = 'pending' and feed_id = (select feed_id from oldest where first is not null order by first limit 1)
+         order by id limit ${limit} for update skip locked`.execute(trx)
     : await sql<ClaimedRow>`
         select * from inbox where status = 'pending' order by id limit ${limit} for update skip locked`.execute(trx);
   return r.rows;
