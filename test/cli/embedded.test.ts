@@ -50,9 +50,9 @@ describe('the embedded database folder', () => {
     const child = spawn(process.execPath, [BIN, 'feeds'], { env: { ...process.env, OHC_DATA_DIR: dir, LOG_LEVEL: 'silent', DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     // The reading end closes before ohc has written anything, as `head` does once it has its line,
     // while the answer is still arriving from the server.
-    child.stdout!.destroy();
+    child.stdout.destroy();
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(err).toBe('');
     expect(code).toBe(0);
