@@ -12,7 +12,7 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { Tables } from '../store/tables.ts';
-import { isAuditAction, whoViewed, type AuditAction, type AuditActor, type AuditEvent, type AuditOutcome, type AuditPurpose, type JsonObject, type WhoViewedEntry, type WhoViewedOptions } from './chain/index.ts';
+import { isAuditAction, whoViewed, type AuditAction, type AuditActor, type AuditEvent, type AuditEventDraft, type AuditOutcome, type AuditPurpose, type JsonObject, type WhoViewedEntry, type WhoViewedOptions } from './chain/index.ts';
 import { EVENT_COLUMNS, eventFromRow } from './rows.ts';
 
 export interface AuditQuery {
@@ -61,17 +61,11 @@ export async function queryAudit(db: Kysely<Tables>, q: AuditQuery): Promise<Aud
 }
 
 /** An event as a listing shows it: no hashes, and only the members of details asked for. */
-export interface AuditListing {
+export type AuditListing = AuditEventDraft & {
   seq: number;
-  time: string;
-  actor: AuditActor;
-  action: AuditAction;
-  personId?: string;
-  purpose?: AuditPurpose;
-  outcome: AuditOutcome;
   /** Only the `detailKeys` the event has. */
   details: JsonObject;
-}
+};
 
 export interface AuditListingPage {
   entries: AuditListing[];
