@@ -284,12 +284,22 @@ const MARKER_TEXT: Readonly<Record<WithheldReason, string>> = {
   'source-not-in-agreement': 'Some information is not shown because its source is not currently sharing',
 };
 
+/**
+ * Purposes whose decisions concern one person's record, and so may release entries of it (search
+ * and the like only demographics, through their demographics-only obligation). Administration and
+ * statistics concern the system, not a person: an allowed decision for them releases no entry,
+ * even if one were handed to filterEntries by mistake.
+ */
+const RECORD_PURPOSES: ReadonlySet<Purpose> = new Set<Purpose>([
+  'direct-care-view', 'export', 'search', 'declare-relationship', 'record-objection', 'log-rights-request', 'handle-rights-case', 'audit-read',
+]);
+
 /** Applies a decision's obligations to entries: what may be shown, and a marker for each kind of withheld entry. */
 export function filterEntries<E extends PolicyEntry>(decision: Decision, entries: readonly E[]): { shown: E[]; withheld: WithheldMarker[] } {
   if (!decision.allow) return { shown: [], withheld: [] };
   let restrictedIds: ReadonlySet<string> | null = null;
   let sensitive: Map<SensitiveCategory, string | null> | null = null;
-  let demographicsOnly = false;
+  let demographicsOnly = !RECORD_PURPOSES.has(decision.purpose);
   for (const o of decision.obligations) {
     if (o.type === 'withhold-restricted-entries') restrictedIds = new Set(o.entryIds);
     else if (o.type === 'withhold-sensitive') sensitive = new Map(o.categories.map((c) => [c.category, c.unlessRecordedBy]));
