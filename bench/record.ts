@@ -11,10 +11,13 @@
  * A raw SQL baseline fetches the same rows (person by NHS number, then their resources and source
  * records) at the same concurrency in the same run.
  * PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (in a throwaway schema), else PGlite.
+ * Beside latency it reports CPU per request of the server process and of the PostgreSQL backends
+ * serving its pool (when the database runs on this machine): on two shared cores both are limits.
  * Prints a table and writes bench/results/record.json.
  * `npm run bench -- record --sizes 10000,100000 --clients 1,10,50 --seconds 8 --pool-size 10 [--keep]`
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +55,12 @@ export interface RecordBenchRow {
    * steadier than latency on a shared machine, and what throughput is bought with.
    */
   serverCpuMsPerRequest: number;
+  /**
+   * CPU time of the PostgreSQL backends serving the server's pool per request, in ms (read from
+   * /proc, so only when the database runs on this machine; null otherwise). On two shared cores
+   * the database's CPU is as much a limit as the server's.
+   */
+  dbCpuMsPerRequest: number | null;
   errors: number;
 }
 
@@ -333,6 +342,39 @@ export async function apiRun(url: string, token: string, people: Person[], clien
   return JSON.parse(out) as autocannon.Result;
 }
 
+/**
+ * The PostgreSQL backends of the pool: `size` statements held open together, so each is on a
+ * connection of its own (the pool opens them all, as a run at 10 or more clients does).
+ */
+async function poolBackends(db: Kysely<Tables>, size: number): Promise<number[]> {
+  const pids = await Promise.all(Array.from({ length: size }, async () => {
+    const r = await sql<{ pid: number }>`select pg_backend_pid() as pid, pg_sleep(0.05)`.execute(db);
+    return r.rows[0]!.pid;
+  }));
+  return [...new Set(pids)];
+}
+
+/**
+ * User and system CPU of these PostgreSQL backends so far in ms, or null when /proc does not show
+ * them all as postgres processes (a server on another machine, whose pids mean nothing here).
+ */
+function processCpuMs(pids: readonly number[]): number | null {
+  let ticks = 0;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return null;
+    }
+    if (!stat.startsWith(`${pid} (postgres)`)) return null;
+    // Fields after the command: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
+    const fields = stat.slice(stat.indexOf(') ') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10;
+}
+
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** A bench option given once arrives as a number, given as a list as an array. */
@@ -372,18 +414,25 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
         await checkAnswers(db, server.url, server.token, people[0]!);
         await apiRun(server.url, server.token, people, 2, 2); // warm-up: JIT, query plans
         for (const clients of clientCounts) {
+          const backends = opened.engine === 'postgres' ? await poolBackends(db, poolSize) : [];
+          const dbBefore = processCpuMs(backends);
           const cpu = process.cpuUsage();
           const api = await apiRun(server.url, server.token, people, clients, seconds);
           const used = process.cpuUsage(cpu);
+          const dbAfter = processCpuMs(backends);
+          // A backend the pool closed and replaced during the run would go uncounted: the same set before and after, or nothing.
+          const sameBackends = backends.length > 0 && (await poolBackends(db, poolSize)).every((pid) => backends.includes(pid));
+          const dbCpu = dbBefore !== null && dbAfter !== null && sameBackends ? dbAfter - dbBefore : null;
           const raw = await rawBaseline(db, people, clients, seconds);
           const errors = api.errors + api.non2xx;
           rows.push({
             persons, resources, clients, requests: api.requests.total, requestsPerSecond: round(api.requests.average),
             p50Ms: api.latency.p50, p99Ms: api.latency.p99, rawP50Ms: raw.p50, rawP99Ms: raw.p99,
             p99Ratio: raw.p99 > 0 ? round(api.latency.p99 / raw.p99) : 0,
-            serverCpuMsPerRequest: round((used.user + used.system) / 1000 / Math.max(1, api.requests.total)), errors,
+            serverCpuMsPerRequest: round((used.user + used.system) / 1000 / Math.max(1, api.requests.total)),
+            dbCpuMsPerRequest: dbCpu === null ? null : round(dbCpu / Math.max(1, api.requests.total)), errors,
           });
-          process.stderr.write(`  ${clients} clients: ${round(api.requests.average)} req/s, p50 ${api.latency.p50} ms, p99 ${api.latency.p99} ms; raw p50 ${raw.p50} ms, p99 ${raw.p99} ms${errors > 0 ? `; ${errors} errors` : ''}\n`);
+          process.stderr.write(`  ${clients} clients: ${round(api.requests.average)} req/s, p50 ${api.latency.p50} ms, p99 ${api.latency.p99} ms; cpu/req server ${rows.at(-1)!.serverCpuMsPerRequest} ms, database ${rows.at(-1)!.dbCpuMsPerRequest ?? '?'} ms; raw p50 ${raw.p50} ms, p99 ${raw.p99} ms${errors > 0 ? `; ${errors} errors` : ''}\n`);
         }
       } finally {
         await server.close();
@@ -401,9 +450,9 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
 }
 
 function print(r: RecordBenchResult): void {
-  const head = ['persons', 'resources', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'raw p50', 'raw p99', 'p99 ×raw', 'cpu ms/req', 'errors'];
+  const head = ['persons', 'resources', 'clients', 'req/s', 'p50 ms', 'p99 ms', 'raw p50', 'raw p99', 'p99 ×raw', 'cpu ms/req', 'db cpu ms/req', 'errors'];
   const lines = r.rows.map((x) => [
-    x.persons, x.resources, x.clients, x.requestsPerSecond, x.p50Ms, x.p99Ms, x.rawP50Ms, x.rawP99Ms, x.p99Ratio, x.serverCpuMsPerRequest, x.errors,
+    x.persons, x.resources, x.clients, x.requestsPerSecond, x.p50Ms, x.p99Ms, x.rawP50Ms, x.rawP99Ms, x.p99Ratio, x.serverCpuMsPerRequest, x.dbCpuMsPerRequest ?? '-', x.errors,
   ].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');

@@ -40,6 +40,36 @@ describe.each(testEngines())('loading and finding persons on %s', (engine) => {
     expect(loaded.organisations).toEqual([{ ods: 'GPX', name: 'Test Practice', kind: 'gp-practice', isaFrom: '2024-04-01', isaTo: null }]);
   });
 
+  it('names each feed and organisation once: a feed by the organisation of its resources, else its own', async () => {
+    const seeded = await seedRecord(database.db, {
+      organisations: [
+        { ods: 'HUB', name: 'Test Hub', kind: 'other' }, { ods: 'RXX', name: 'Test Acute', kind: 'acute', isaTo: '2030-03-31' },
+        { ods: 'SCX', name: 'Test Council', kind: 'social-care', isaFrom: null },
+      ],
+      feeds: [{ id: 'hub', ods: 'HUB', name: 'Hub feed' }, { id: 'scx', ods: 'SCX', lastSuccessAt: null }],
+      persons: [{
+        sourceRecords: [{ feedId: 'scx', localId: 'S1', demographics: { gpPracticeOds: 'GPX' } }],
+        resources: [{ feedId: 'hub', resource: { resourceType: 'Condition', id: 'h1' } }, { feedId: 'hub', resource: { resourceType: 'Observation', id: 'h2' } }],
+      }],
+    });
+    const person = seeded.personIds[0]!;
+    // A hub sends on behalf of the acute trust: its resources name that trust.
+    await database.db.updateTable('resources').set({ source_org: 'RXX' }).where('person_id', '=', person).execute();
+    const loaded = await loadPerson(database.db, person);
+    expect(loaded.entries.map((e) => [e.sourceId, e.feedId, e.sourceOrg]).sort()).toEqual([['h1', 'hub', 'RXX'], ['h2', 'hub', 'RXX']]);
+    expect(loaded.feeds).toEqual([
+      { feedId: 'hub', ods: 'RXX', feedName: 'Hub feed', lastSuccessAt: new Date('2025-06-01T00:00:00Z') },
+      { feedId: 'scx', ods: 'SCX', feedName: null, lastSuccessAt: null },
+    ]);
+    // The hub itself holds nothing of the person's; the registered practice comes from the demographics.
+    expect(loaded.organisations).toEqual([
+      { ods: 'RXX', name: 'Test Acute', kind: 'acute', isaFrom: '2024-04-01', isaTo: '2030-03-31' },
+      { ods: 'SCX', name: 'Test Council', kind: 'social-care', isaFrom: null, isaTo: null },
+      { ods: 'GPX', name: 'Test Practice', kind: 'gp-practice', isaFrom: '2024-04-01', isaTo: null },
+    ]);
+    expect((await loadPerson(database.db, person, { types: ['Observation'] })).entries.map((e) => e.sourceId)).toEqual(['h2']);
+  });
+
   it.each([
     ['a current person', () => survivor, () => survivor],
     ['a merged person resolves to the survivor', () => merged, () => survivor],

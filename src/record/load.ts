@@ -1,7 +1,8 @@
 /**
  * Reads what the assembler needs for one person, in one query: the person's current resources
- * and their source records, each joined with the feed (freshness) and organisation (name, kind,
- * agreement dates). Runs on whatever handle it is given — inside a read's transaction, the trx.
+ * and their source records, then the feeds (freshness) and organisations (name, kind, agreement
+ * dates) they came from, once each. Runs on whatever handle it is given — inside a read's
+ * transaction, the trx.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
@@ -15,25 +16,26 @@ export interface LoadedPerson {
   readonly organisations: OrganisationInfo[];
 }
 
-interface ProvenanceRow {
-  feed_id: string;
-  feed_name: string | null;
-  last_success_at: Date | null;
-  ods: string;
-  org_name: string | null;
-  org_kind: string | null;
-  isa_from: string | null;
-  isa_to: string | null;
+/**
+ * One row of the load: a resource ('r'), a source record ('s'), a feed ('f': name in `body`,
+ * last success in `at`, organisation in `source_org`) or an organisation ('o': its details in `body`).
+ */
+interface LoadRow {
+  kind: 'r' | 's' | 'f' | 'o';
+  id: string;
+  feed_id: string | null;
+  resource_type: string | null;
+  source_id: string | null;
+  source_version: string | null;
+  source_org: string | null;
+  body: unknown;
+  sensitive_categories: string[] | null;
+  at: Date | null;
+  nhs_number: string | null;
+  nhs_number_verified: boolean | null;
 }
 
-function collect(rows: ProvenanceRow[], feeds: Map<string, FeedFreshness>, orgs: Map<string, OrganisationInfo>): void {
-  for (const r of rows) {
-    if (!feeds.has(r.feed_id)) feeds.set(r.feed_id, { feedId: r.feed_id, ods: r.ods, feedName: r.feed_name, lastSuccessAt: r.last_success_at });
-    if (r.org_name !== null && !orgs.has(r.ods)) {
-      orgs.set(r.ods, { ods: r.ods, name: r.org_name, kind: r.org_kind ?? 'other', isaFrom: r.isa_from, isaTo: r.isa_to });
-    }
-  }
-}
+interface OrgBody { name: string; kind: string | null; isaFrom: string | null; isaTo: string | null }
 
 /** Follows merges: the person a (possibly merged) id now is, or null when there is no such person. */
 export async function resolvePersonId(db: Kysely<Tables>, id: string): Promise<string | null> {
@@ -50,46 +52,69 @@ export async function resolvePersonId(db: Kysely<Tables>, id: string): Promise<s
 
 /** `types` limits the resources read (the Patient read needs only Patient resources). */
 export async function loadPerson(db: Kysely<Tables>, personId: string, opts: { types?: readonly string[] } = {}): Promise<LoadedPerson> {
-  const typeFilter = opts.types && opts.types.length > 0 ? sql` and r.resource_type in (${sql.join(opts.types.map((t) => sql`${t}`))})` : sql``;
-  // One round trip for both: the read path's latency is mostly round trips to the database.
-  const rows = await sql<ProvenanceRow & {
-    kind: 'r' | 's'; id: string; resource_type: string | null; source_id: string; source_version: string; source_org: string;
-    body: unknown; sensitive_categories: string[] | null; at: Date; nhs_number: string | null; nhs_number_verified: boolean | null;
-  }>`
-    select 'r' as kind, r.id::text as id, r.feed_id, r.resource_type, r.source_id, r.source_version, r.source_org, r.resource as body,
-           r.sensitive_categories, r.received_at as at, null::text as nhs_number, null::boolean as nhs_number_verified,
-           f.name as feed_name, f.last_success_at, r.source_org as ods, o.name as org_name, o.kind as org_kind, o.isa_from, o.isa_to
-      from resources r
-      join feeds f on f.id = r.feed_id
-      left join organisations o on o.ods_code = r.source_org
-     where r.person_id = ${personId} and not r.deleted${typeFilter}
+  const typeFilter = opts.types && opts.types.length > 0 ? sql` and resource_type in (${sql.join(opts.types.map((t) => sql`${t}`))})` : sql``;
+  // One round trip for all of it: the read path's latency is mostly round trips to the database.
+  // The feeds and organisations come once each rather than joined onto every resource: pg parses
+  // every column of every row here, and the joined provenance doubled the columns (it cost more
+  // Node CPU than parsing the resources' JSON).
+  const rows = await sql<LoadRow>`
+    with r as (
+      select id, feed_id, resource_type, source_id, source_version, source_org, resource, sensitive_categories, received_at
+        from resources where person_id = ${personId} and not deleted${typeFilter}
+    ), s as (
+      select local_id, feed_id, source_version, demographics, updated_at, nhs_number, nhs_number_verified
+        from source_records where person_id = ${personId} and retired_into is null
+    ), f as (
+      select id, name, last_success_at, organisation_ods from feeds where id in (select feed_id from r union select feed_id from s)
+    )
+    select 'r' as kind, id::text as id, feed_id, resource_type, source_id, source_version, source_org, resource as body,
+           sensitive_categories, received_at as at, null::text as nhs_number, null::boolean as nhs_number_verified
+      from r
     union all
-    select 's', s.local_id, s.feed_id, null, s.local_id, s.source_version, f.organisation_ods, s.demographics,
-           null, s.updated_at, s.nhs_number, s.nhs_number_verified,
-           f.name, f.last_success_at, f.organisation_ods, o.name, o.kind, o.isa_from, o.isa_to
-      from source_records s
-      join feeds f on f.id = s.feed_id
-      left join organisations o on o.ods_code = f.organisation_ods
-     where s.person_id = ${personId} and s.retired_into is null`.execute(db);
-  const resources = { rows: rows.rows.filter((r) => r.kind === 'r') };
-  const records = { rows: rows.rows.filter((r) => r.kind === 's').map((r) => ({ ...r, local_id: r.id, demographics: r.body as SourceDemographics, updated_at: r.at })) };
+    select 's', local_id, feed_id, null, local_id, source_version, null, demographics, null, updated_at, nhs_number, nhs_number_verified
+      from s
+    union all
+    select 'f', id, null, null, null, null, organisation_ods, jsonb_build_object('name', name), null, last_success_at, null, null
+      from f
+    union all
+    select 'o', ods_code, null, null, null, null, null, jsonb_build_object('name', name, 'kind', kind, 'isaFrom', isa_from, 'isaTo', isa_to), null, null, null, null
+      from organisations where ods_code in (select source_org from r union select organisation_ods from f)`.execute(db);
+  const resources: LoadRow[] = [];
+  const records: LoadRow[] = [];
+  const feedRows = new Map<string, LoadRow>();
+  const orgRows = new Map<string, OrgBody>();
+  for (const row of rows.rows) {
+    if (row.kind === 'r') resources.push(row);
+    else if (row.kind === 's') records.push(row);
+    else if (row.kind === 'f') feedRows.set(row.id, row);
+    else orgRows.set(row.id, row.body as OrgBody);
+  }
+  // A feed's organisation is that of the first of its resources, else the feed's own; the
+  // organisations come in the order their resources, then their source records, name them.
   const feeds = new Map<string, FeedFreshness>();
   const orgs = new Map<string, OrganisationInfo>();
-  collect(resources.rows, feeds, orgs);
-  collect(records.rows, feeds, orgs);
-  const gpOds = [...new Set(records.rows.map((r) => r.demographics.gpPracticeOds).filter((x): x is string => !!x && !orgs.has(x)))];
+  const note = (feedId: string, ods: string): void => {
+    const feed = feedRows.get(feedId);
+    if (!feed) return;
+    if (!feeds.has(feedId)) feeds.set(feedId, { feedId, ods, feedName: (feed.body as { name: string | null }).name, lastSuccessAt: feed.at });
+    const org = orgRows.get(ods);
+    if (org && !orgs.has(ods)) orgs.set(ods, { ods, name: org.name, kind: org.kind ?? 'other', isaFrom: org.isaFrom, isaTo: org.isaTo });
+  };
+  for (const r of resources) note(r.feed_id!, r.source_org!);
+  for (const r of records) note(r.feed_id!, feedRows.get(r.feed_id!)?.source_org ?? '');
+  const gpOds = [...new Set(records.map((r) => (r.body as SourceDemographics).gpPracticeOds).filter((x): x is string => !!x && !orgs.has(x)))];
   if (gpOds.length > 0) {
     const more = await db.selectFrom('organisations').select(['ods_code', 'name', 'kind', 'isa_from', 'isa_to']).where('ods_code', 'in', gpOds).execute();
     for (const o of more) orgs.set(o.ods_code, { ods: o.ods_code, name: o.name, kind: o.kind, isaFrom: o.isa_from, isaTo: o.isa_to });
   }
   return {
-    entries: resources.rows.map((r) => ({
-      id: r.id, personId, feedId: r.feed_id, resourceType: r.resource_type ?? '', sourceId: r.source_id, sourceVersion: r.source_version,
-      sourceOrg: r.source_org, resource: r.body as FhirJson, sensitiveCategories: r.sensitive_categories ?? [], receivedAt: r.at,
+    entries: resources.map((r) => ({
+      id: r.id, personId, feedId: r.feed_id!, resourceType: r.resource_type ?? '', sourceId: r.source_id!, sourceVersion: r.source_version!,
+      sourceOrg: r.source_org!, resource: r.body as FhirJson, sensitiveCategories: r.sensitive_categories ?? [], receivedAt: r.at!,
     })),
-    sourceRecords: records.rows.map((r) => ({
-      feedId: r.feed_id, localId: r.local_id, nhsNumber: r.nhs_number, nhsNumberVerified: r.nhs_number_verified ?? false,
-      demographics: r.demographics, sourceVersion: r.source_version, updatedAt: r.updated_at,
+    sourceRecords: records.map((r) => ({
+      feedId: r.feed_id!, localId: r.id, nhsNumber: r.nhs_number, nhsNumberVerified: r.nhs_number_verified ?? false,
+      demographics: r.body as SourceDemographics, sourceVersion: r.source_version!, updatedAt: r.at!,
     })),
     feeds: [...feeds.values()],
     organisations: [...orgs.values()],
