@@ -12,7 +12,8 @@
  *
  * PostgreSQL when DATABASE_URL or TEST_DATABASE_URL is set (a fresh schema, dropped afterwards),
  * else embedded PGlite in memory. Prints a table and writes bench/results/mpi.json.
- * `npx tsx bench/mpi.ts [match|match-both|pipeline|all] [persons…]` (match-both: batched and one by one, in the same run).
+ * `npx tsx bench/mpi.ts [match|match-both|pipeline|all] [persons…] [--workers=N]` (match-both: batched and one by one, in
+ * the same run; --workers: N batches linked at once, each in its own transaction, as several inbox workers do).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ export interface MatchRow {
   engine: Engine;
   /** `batch`: each worker-sized transaction links its records together (as the inbox workers do); `one-by-one`: one call per record. */
   mode: MatchMode;
+  /** Batches linked at once, each in its own transaction (as several inbox workers do); 1 when absent. */
+  workers?: number;
   persons: number;
   records: number;
   seconds: number;
@@ -111,7 +114,7 @@ export function* population(persons: number, seed: string): Generator<{ feedId: 
   }
 }
 
-export async function runMatch(persons: number, mode: MatchMode = 'batch'): Promise<MatchRow> {
+export async function runMatch(persons: number, mode: MatchMode = 'batch', workers = 1): Promise<MatchRow> {
   const db = await openDatabase();
   try {
     await registerCountyPartners(db, persons);
@@ -122,27 +125,35 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch'): Prom
     const tenth = Math.ceil(items.length / 10);
     const started = process.hrtime.bigint();
     let sliceStart = started;
-    for (let i = 0; i < items.length; i += BATCH) {
-      const batch = items.slice(i, i + BATCH);
-      await transaction(db.db, async (trx) => {
-        if (mode === 'batch') await linkSourceRecords(trx, batch.map((x) => ({ feedId: x.feedId, demographics: x.d, versionKey: 'v1', dataQuality: [], at })));
-        else for (const x of batch) await linkSourceRecord(trx, x.feedId, x.d, 'v1', [], at);
-      });
-      const done = Math.min(i + BATCH, items.length);
-      if (Math.floor(done / tenth) > tenths.length || done === items.length) {
-        const now = process.hrtime.bigint();
-        const n = done - tenths.length * tenth;
-        tenths.push(Math.round(n / (Number(now - sliceStart) / 1e9)));
-        sliceStart = now;
+    // With several workers, each takes the next batch when it finishes one; the recheck below finds
+    // the pairs two batches linked at the same moment missed (as recheckAlone does for the workers).
+    let next = 0;
+    let done = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next; i < items.length; i = next) {
+        next += BATCH;
+        const batch = items.slice(i, i + BATCH);
+        await transaction(db.db, async (trx) => {
+          if (mode === 'batch') await linkSourceRecords(trx, batch.map((x) => ({ feedId: x.feedId, demographics: x.d, versionKey: 'v1', dataQuality: [], at })));
+          else for (const x of batch) await linkSourceRecord(trx, x.feedId, x.d, 'v1', [], at);
+        });
+        done += batch.length;
+        if (Math.floor(done / tenth) > tenths.length || done === items.length) {
+          const now = process.hrtime.bigint();
+          const n = done - tenths.length * tenth;
+          tenths.push(Math.round(n / (Number(now - sliceStart) / 1e9)));
+          sliceStart = now;
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
     const recheckStarted = process.hrtime.bigint();
     await recheckAlone(db.db, { now: at });
     const recheckSeconds = Number(process.hrtime.bigint() - recheckStarted) / 1e9;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const q = await evaluateLinks(db.db, truth);
     return {
-      engine: db.engine, mode, persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
+      engine: db.engine, mode, ...(workers > 1 ? { workers } : {}), persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
     };
   } finally {
@@ -166,10 +177,10 @@ export async function runPipeline(persons: number): Promise<PipelineRow> {
   }
 }
 
-export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; parts?: ('match' | 'pipeline')[]; modes?: MatchMode[] } = {}): Promise<MpiBenchResult> {
+export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; parts?: ('match' | 'pipeline')[]; modes?: MatchMode[]; workers?: number } = {}): Promise<MpiBenchResult> {
   const parts = opts.parts ?? ['match', 'pipeline'];
   const result: MpiBenchResult = { name: 'mpi', node: process.version, match: [], pipeline: [] };
-  if (parts.includes('match')) for (const n of opts.sizes ?? [10_000, 100_000]) for (const mode of opts.modes ?? ['batch']) result.match.push(await runMatch(n, mode));
+  if (parts.includes('match')) for (const n of opts.sizes ?? [10_000, 100_000]) for (const mode of opts.modes ?? ['batch']) result.match.push(await runMatch(n, mode, opts.workers ?? 1));
   if (parts.includes('pipeline')) for (const n of opts.pipelinePersons ?? [10_000]) result.pipeline.push(await runPipeline(n));
   print(result);
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -177,8 +188,8 @@ export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; 
   // Runs of one part keep the other part's last figures.
   const file = join(resultsDir, 'mpi.json');
   const previous = await readFile(file, 'utf8').then((t) => JSON.parse(t) as MpiBenchResult).catch(() => null);
-  const same = (a: { engine: string; persons: number; mode?: string }, b: { engine: string; persons: number; mode?: string }): boolean =>
-    a.engine === b.engine && a.persons === b.persons && a.mode === b.mode;
+  const same = (a: { engine: string; persons: number; mode?: string; workers?: number }, b: { engine: string; persons: number; mode?: string; workers?: number }): boolean =>
+    a.engine === b.engine && a.persons === b.persons && a.mode === b.mode && (a.workers ?? 1) === (b.workers ?? 1);
   const merged: MpiBenchResult = {
     ...result,
     match: [...(previous?.match ?? []).filter((p) => !result.match.some((m) => same(m, p))), ...result.match],
@@ -200,7 +211,7 @@ function table(head: string[], rows: string[][]): string {
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
     process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds),
+      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds),
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
   }
   if (r.pipeline.length > 0) {
@@ -213,9 +224,10 @@ function print(r: MpiBenchResult): void {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [part, ...rest] = process.argv.slice(2);
   const sizes = rest.map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  const workers = Number(/^--workers=(\d+)$/.exec(rest.find((a) => a.startsWith('--workers=')) ?? '')?.[1] ?? '1');
   const parts = part === 'match' || part === 'match-both' ? ['match' as const] : part === 'pipeline' ? ['pipeline' as const] : ['match' as const, 'pipeline' as const];
   const modes: MatchMode[] = part === 'match-both' ? ['batch', 'one-by-one'] : ['batch'];
-  run({ parts, modes, ...(sizes.length > 0 ? { sizes, pipelinePersons: sizes } : {}) }).catch((e: unknown) => {
+  run({ parts, modes, workers, ...(sizes.length > 0 ? { sizes, pipelinePersons: sizes } : {}) }).catch((e: unknown) => {
     process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
   });

@@ -155,7 +155,8 @@ export interface BatchCandidate extends Candidate {
 /**
  * Candidates for a whole batch: the records filed under any of the keys (blocks bigger than the
  * limit left out) that may be worth comparing with a record of the batch (worthComparing, in
- * match/blocking.ts: a record found under a single name block is not even read), each with the
+ * match/blocking.ts: a record found under a single block of a name alone, filed before migration
+ * 0016, is not even read), each with the
  * keys it was found under, and how many records each key holds
  * (capped at the limit + 1) so that blocks grown by the batch itself can be left out too. Without
  * their persons (personId null): only the few that link are looked up, when the batch is filed.
@@ -468,24 +469,17 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
   const resolved = await resolveComponent(trx, {
     seedIds: resolve.map((w) => w.mpiId), seedPersons: [...new Set(resolve.flatMap((w) => (w.existing ? [w.existing.personId] : [])))], lockFirst,
     pendings: pending.map((w) => ({ id: w.mpiId, input: { feedId: w.req.feedId, localId: w.req.demographics.localId, demographics: w.req.demographics, recordedAt: w.req.at.toISOString(), gpRegistration: w.gp } })),
-    parameters: scorer.parameters, at, actor: feedActor(resolve),
+    parameters: scorer.parameters, at, actor: feedActor(resolve), jitOff: true,
+    pendingRows: new Map(pending.map((w) => [w.mpiId, {
+      nhsNumber: w.values.nhs_number, nhsNumberVerified: w.values.nhs_number_verified, demographics: w.values.demographics,
+      dataQuality: w.values.data_quality, sourceVersion: w.values.source_version, at: w.req.at,
+    }])),
   });
   const placed = resolve.map((w) => {
     const me = resolved.get(w.mpiId);
     if (!me) throw new MpiError('not-resolved', 'The source record was not placed in a person.');
     return me;
   });
-  if (pending.length > 0) {
-    const pv = pending.map((w) => w.values);
-    const pm = pending.map((w) => resolved.get(w.mpiId)!);
-    await sql`
-      insert into source_records (feed_id, local_id, person_id, link_how, link_score, linked_at, nhs_number, nhs_number_verified, demographics, data_quality, source_version, updated_at)
-      select feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics::jsonb, data_quality::jsonb, source_version, at
-      from unnest(${pending.map((w) => w.req.feedId)}::text[], ${pending.map((w) => w.req.demographics.localId)}::text[], ${pm.map((m) => m.personId)}::uuid[], ${pm.map((m) => m.how)}::text[],
-        ${pm.map((m) => m.score)}::float8[], ${pending.map((w) => w.req.at)}::timestamptz[], ${pv.map((x) => x.nhs_number)}::text[], ${pv.map((x) => x.nhs_number_verified)}::boolean[],
-        ${pv.map((x) => x.demographics)}::text[], ${pv.map((x) => x.data_quality)}::text[], ${pv.map((x) => x.source_version)}::text[])
-        as u(feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics, data_quality, source_version)`.execute(trx);
-  }
   resolve.forEach((w, i) => {
     const me = placed[i]!;
     const moved = w.existing !== null && me.personId !== w.existing.personId;

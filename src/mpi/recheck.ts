@@ -110,7 +110,7 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
       }
       await insertPairRows(trx, pairs);
       if (seedIds.length > 0) {
-        const resolved = await resolveComponent(trx, { seedIds, seedPersons: [...seedPersons], lockFirst: [...lockFirst], parameters: scorer.parameters, at: opts.now, actor: 'system:mpi-recheck' });
+        const resolved = await resolveComponent(trx, { seedIds, seedPersons: [...seedPersons], lockFirst: [...lockFirst], parameters: scorer.parameters, at: opts.now, actor: 'system:mpi-recheck', jitOff: true });
         for (const x of resolved.values()) if (x.fromPersonId !== undefined && x.fromPersonId !== x.personId) linked++;
       }
       return { checked: ids.length, linked };
