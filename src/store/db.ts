@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pgliteDialect.ts';
 import { migrate } from './migrate.ts';
+import { nameRepeatedStatements } from './preparedStatements.ts';
 import type { Tables } from './tables.ts';
 
 export type Engine = 'pglite' | 'postgres';
@@ -51,6 +52,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  // Repeated statements are prepared once per connection: planning them again cost PostgreSQL more than running them.
+  pool.on('connect', (client) => nameRepeatedStatements(client));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
   return { engine: 'postgres', db, close: () => db.destroy() };
