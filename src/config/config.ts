@@ -18,8 +18,16 @@ export interface Config {
   maxMessageBytes: number;
   /** Close an MLLP connection idle this long, in ms. */
   mllpIdleTimeoutMs: number;
-  /** How many inbox workers process stored messages in this process. */
+  /** How many inbox workers process stored messages in this process (or in each worker process). */
   ingestWorkers: number;
+  /**
+   * On PostgreSQL, how many separate processes run the inbox workers (each with `ingestWorkers`),
+   * at a lower scheduling priority, so mapping and matching never hold up acknowledging senders;
+   * 0 keeps them in the server's process. The embedded database always keeps them in-process.
+   */
+  ingestWorkerProcesses: number;
+  /** Niceness added to those processes: higher gives acknowledging senders more of a busy CPU. */
+  ingestWorkerNice: number;
   /** A snapshot extract that would remove more than this share of a feed's rows needs confirmation. */
   snapshotMaxRemovalShare: number;
   /** TLS for the MLLP listener: both files, or neither. */
@@ -135,6 +143,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxMessageBytes: int(env, 'OHC_MAX_MESSAGE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024, '16777216'),
     mllpIdleTimeoutMs: int(env, 'OHC_MLLP_IDLE_TIMEOUT_MS', 120_000, 1000, 86_400_000, '120000'),
     ingestWorkers: int(env, 'OHC_INGEST_WORKERS', 2, 1, 64, '2'),
+    ingestWorkerProcesses: int(env, 'OHC_INGEST_WORKER_PROCESSES', 1, 0, 16, '1'),
+    ingestWorkerNice: int(env, 'OHC_INGEST_WORKER_NICE', 10, 0, 19, '10'),
     snapshotMaxRemovalShare: share(env, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE', 0.2, '0.2'),
     mllpTls: tlsFiles(env, cwd),
     access: {

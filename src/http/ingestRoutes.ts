@@ -13,7 +13,12 @@ import { receiveCsv } from '../ingest/receive/csv.ts';
 import type { Feed } from '../ingest/feeds.ts';
 import type { InboxItem } from '../ingest/inbox.ts';
 
-export interface IngestHooks { stored(): void; store?: (item: InboxItem, at: Date) => Promise<boolean> }
+export interface IngestHooks {
+  stored(): void;
+  store?: (item: InboxItem, at: Date) => Promise<boolean>;
+  /** False when the workers run in other processes (see Hl7ReceiveOptions.keepMappings). */
+  keepMappings?: boolean;
+}
 
 async function wrongFormat(reply: FastifyReply, feed: Feed, route: string): Promise<void> {
   await reply.code(403).type('application/fhir+json').send(operationOutcome('forbidden', `feed ${feed.id} sends ${feed.format}, not to ${route}`));
@@ -40,7 +45,7 @@ export function ingestRoutes(hooks: IngestHooks) {
       const feed = await authenticateFeed(req, reply, db, key, now);
       if (!feed) return reply;
       if (feed.format !== 'hl7v2') return wrongFormat(reply, feed, '/ingest/hl7v2');
-      const receipts = await receiveHl7Text(db, bodyText(req.body), now, { asFeed: feed, ...(hooks.store ? { store: hooks.store } : {}) });
+      const receipts = await receiveHl7Text(db, bodyText(req.body), now, { asFeed: feed, ...(hooks.store ? { store: hooks.store } : {}), ...(hooks.keepMappings === false ? { keepMappings: false } : {}) });
       if (receipts.some((r) => r.stored)) hooks.stored();
       return reply.code(200).type('application/hl7-v2').send(receipts.map((r) => r.ack).join('\r\n'));
     });

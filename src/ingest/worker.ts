@@ -184,11 +184,19 @@ async function hasOneConnection(db: Kysely<Tables>): Promise<boolean> {
  * Runs `count` workers until stopped. Workers sleep when the inbox is empty and are woken by
  * `wake()` when something is stored (no sooner than EMPTY_CLAIM_GAP_MS after finding nothing).
  */
-export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unknown) => void): { wake(): void; stop(): Promise<void>; drained(): Promise<void> } {
+export interface Workers { wake(): void; stop(): Promise<void>; drained(): Promise<void> }
+
+/**
+ * `share`: where these workers sit among all the workers claiming from one inbox — several
+ * processes on PostgreSQL each run some — so that every worker anywhere owns its own share of the
+ * feeds (worker i here claims share first + i of of). Default: these are all the workers.
+ */
+export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unknown) => void, share: { of: number; first: number } = { of: count, first: 0 }): Workers {
   let stopping = false;
   let wakers: Array<() => void> = [];
-  let idleWaiters: Array<() => void> = [];
-  let busy = 0;
+  // Each waiter waits for every worker to have found its share empty since it asked: one idle
+  // worker is not enough, as another may be in the middle of a batch or not yet have claimed.
+  let idleWaiters: Array<{ left: Set<number>; resolve: () => void }> = [];
   const sleep = (ms: number) => new Promise<void>((resolve) => {
     const t = setTimeout(done, ms);
     function done() {
@@ -202,7 +210,7 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
   const stopSignal = new Promise<void>((resolve) => { stopped = resolve; });
   const oneConnection = hasOneConnection(deps.db);
   const loop = async (index: number) => {
-    const own: WorkerDeps = { ...deps, partition: { of: count, index } };
+    const own: WorkerDeps = { ...deps, partition: { of: share.of, index: share.first + index } };
     let lastEmptyAt: number | null = null;
     const giveWay = (await oneConnection) ? inboxWriterFor(deps.db) : undefined;
     while (!stopping) {
@@ -214,23 +222,23 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
         clearTimeout(timer);
         if (stopping) break;
       }
-      busy++;
+      // Only waiters already waiting when the claim began may count its empty answer.
+      const asked = idleWaiters.slice();
       let r: BatchResult = { claimed: 0, done: 0, failed: 0 };
       try {
         r = await processBatch(own);
       } catch (err) {
         onError(err);
-      } finally {
-        busy--;
       }
       lastEmptyAt = r.claimed === 0 && !r.retryLater ? performance.now() : null;
       if (r.claimed === 0 && !r.retryLater) {
-        if (busy === 0) {
-          const w = idleWaiters;
-          idleWaiters = [];
-          w.forEach((f) => f());
-        }
-        await sleep(500);
+        for (const w of asked) w.left.delete(index);
+        const still = idleWaiters.filter((w) => w.left.size > 0);
+        const done = idleWaiters.filter((w) => w.left.size === 0);
+        idleWaiters = still;
+        done.forEach((w) => w.resolve());
+        // Someone asked while this claim was under way: claim again soon (after the gap) to answer.
+        if (!still.some((w) => w.left.has(index))) await sleep(500);
       }
     }
   };
@@ -243,9 +251,10 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
       wakers.slice().forEach((w) => w());
       await Promise.all(loops);
     },
-    /** Resolves the next time every worker found the inbox empty. */
+    /** Resolves once every worker has found its share of the inbox empty since this was asked. */
     drained: () => new Promise<void>((resolve) => {
-      idleWaiters.push(resolve);
+      if (count === 0) return resolve();
+      idleWaiters.push({ left: new Set(Array.from({ length: count }, (_, i) => i)), resolve });
       wakers.slice().forEach((w) => w());
     }),
   };

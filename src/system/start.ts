@@ -6,14 +6,15 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
-import type { Database } from '../store/db.ts';
+import type { Database, PostgresOptions } from '../store/db.ts';
 import { buildHttpServer } from '../http/server.ts';
 import { ingestRoutes } from '../http/ingestRoutes.ts';
 import { startControlServer } from '../cli/control.ts';
 import type { CliContext } from '../cli/context.ts';
 import { startMllpListener } from '../mllp/listener.ts';
 import { receiveHl7Text } from '../ingest/receive/hl7v2.ts';
-import { startWorkers } from '../ingest/worker.ts';
+import { startWorkers, type Workers } from '../ingest/worker.ts';
+import { startWorkerProcesses } from '../ingest/workerProcesses.ts';
 import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
@@ -45,8 +46,13 @@ export interface StartOptions {
   /** Runs a forwarded command line; supplied by the CLI to avoid a dependency cycle. */
   runForwarded?: (ctx: CliContext, argv: string[]) => Promise<number>;
   now?: () => Date;
-  /** Tests run without workers to look at the inbox as stored. */
+  /** Tests run without workers to look at the inbox as stored (always in this process). */
   workers?: number;
+  /**
+   * How `database` was opened, when it is a PostgreSQL server: given, the inbox workers run in
+   * config.ingestWorkerProcesses processes of their own, which connect the same way.
+   */
+  postgres?: PostgresOptions;
   log?: (line: string) => void;
 }
 
@@ -61,11 +67,16 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const partitionTimer = setInterval(() => void ensureAuditPartitions(database.db, { now: now() }).catch(onError), 24 * 3600 * 1000);
   partitionTimer.unref();
 
-  const workers = startWorkers({
-    db: database.db, mapStored, now,
-    categorise: (r) => categoriseResource(r as never),
-    onBatch: auditBatchLinks(now),
-  }, opts.workers ?? config.ingestWorkers, onError);
+  // On a PostgreSQL server the workers run in processes of their own, at a lower priority, so that
+  // mapping and matching never hold up the event loop that answers senders (see workerProcess.ts).
+  const apart = database.engine === 'postgres' && opts.postgres !== undefined && opts.workers === undefined && config.ingestWorkerProcesses > 0;
+  const workers: Workers = apart
+    ? startWorkerProcesses({ processes: config.ingestWorkerProcesses, workersEach: config.ingestWorkers, nice: config.ingestWorkerNice, postgres: opts.postgres!, onError })
+    : startWorkers({
+        db: database.db, mapStored, now,
+        categorise: (r) => categoriseResource(r as never),
+        onBatch: auditBatchLinks(now),
+      }, opts.workers ?? config.ingestWorkers, onError);
   // Two records of one new person processed at the same moment by two workers cannot see each
   // other; the person index rechecks records left alone once both are committed.
   let rechecking = false;
@@ -83,7 +94,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
 
   const writer = new InboxWriter(database.db);
   const store = (item: Parameters<InboxWriter['store']>[0], at: Date) => writer.store(item, at);
-  const hooks = { stored: () => workers.wake(), store };
+  const hooks = { stored: () => workers.wake(), store, keepMappings: !apart };
 
   const readPath = await readPathDeps(database.db, config, now);
   const oidc = config.oidc ? await startOidc(config.oidc, log) : null;
@@ -108,7 +119,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
     ...(config.mllpTls ? { tls: config.mllpTls } : {}), onError,
   }, async (text) => {
     // One frame normally holds one message; a batch (FHS/BHS) gets one ACK per message, in order.
-    const receipts = await receiveHl7Text(database.db, text, now(), { store });
+    const receipts = await receiveHl7Text(database.db, text, now(), { store, keepMappings: !apart });
     if (receipts.some((r) => r.stored)) workers.wake();
     return receipts.map((r) => r.ack).join('\r');
   }).catch(async (err: unknown) => {

@@ -12,7 +12,9 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const { database, release, lock } = await openOwnDatabase(ctx.config, 'serve', { waitMs: 0 });
       let system;
       try {
-        system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand });
+        // On a PostgreSQL server the inbox workers connect the same way from processes of their own.
+        const postgres = database.engine === 'postgres' && ctx.config.databaseUrl ? { postgres: { url: ctx.config.databaseUrl, poolSize: ctx.config.dbPoolSize } } : {};
+        system = await startSystem({ config: ctx.config, database, ...(lock ? { lock } : {}), runForwarded: runCommand, ...postgres });
       } catch (err) {
         await database.close();
         release();

@@ -31,11 +31,21 @@ function lastSundayUtc(y: number, month: number): number {
   return last.getUTCDate() - last.getUTCDay();
 }
 
+// Every timestamp received needs its year's BST window; worked out once a year, not per field.
+const bstWindows = new Map<number, readonly [number, number]>();
+function bstWindow(y: number): readonly [number, number] {
+  let w = bstWindows.get(y);
+  if (!w) {
+    w = [Date.UTC(y, 2, lastSundayUtc(y, 3), 1, 0), Date.UTC(y, 9, lastSundayUtc(y, 10), 1, 0)];
+    if (bstWindows.size < 1000) bstWindows.set(y, w);
+  }
+  return w;
+}
+
 /** Minutes east of UTC for a UK wall-clock time (BST from 01:00 UTC on the last Sunday of March to the last Sunday of October). */
 export function ukOffsetMinutes(y: number, m: number, d: number, h: number, mi: number): number {
   const asUtc = Date.UTC(y, m - 1, d, h, mi);
-  const start = Date.UTC(y, 2, lastSundayUtc(y, 3), 1, 0);
-  const end = Date.UTC(y, 9, lastSundayUtc(y, 10), 1, 0);
+  const [start, end] = bstWindow(y);
   // Wall-clock 01:00 GMT = 02:00 BST at the autumn change; compare the wall time shifted by the candidate offset.
   return asUtc - 60 * 60000 >= start && asUtc - 60 * 60000 < end ? 60 : 0;
 }

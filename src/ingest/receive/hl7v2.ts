@@ -53,6 +53,11 @@ export interface Hl7ReceiveOptions {
   asFeed?: Feed | undefined;
   /** Group commit of the inbox (the listeners share one); without it each message commits alone. */
   store?: (item: InboxItem, at: Date) => Promise<boolean>;
+  /**
+   * Keep what was mapped for a worker in this process (receiptMappings; default true). False when
+   * the workers run in other processes: nobody here would take it.
+   */
+  keepMappings?: boolean;
 }
 
 // Feeds change rarely and every message needs its sender's feed: a short-lived cache of the
@@ -111,15 +116,16 @@ export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: D
   if (!mapped.ok) return reject(db, feed.id, text, mapped.error, msg, now);
   const item: InboxItem = { feedId: feed.id, messageId: controlId, kind: 'hl7v2', content: text, units: 1 };
   // Kept before storing: a worker may claim the row the moment it is committed.
-  receiptMappings.put(feed.id, controlId, feed.organisationOds, text, mapped.actions);
+  const keep = opts.keepMappings ?? true;
+  if (keep) receiptMappings.put(feed.id, controlId, feed.organisationOds, text, mapped.actions);
   let stored: boolean;
   try {
     stored = opts.store ? await opts.store(item, now) : await storeInInbox(db, item, now);
   } catch (err) {
-    receiptMappings.drop(feed.id, controlId);
+    if (keep) receiptMappings.drop(feed.id, controlId);
     throw err;
   }
-  if (!stored) receiptMappings.drop(feed.id, controlId);
+  if (!stored && keep) receiptMappings.drop(feed.id, controlId);
   return { ack: answer(msg, 'AA', undefined, now), code: 'AA', feedId: feed.id, stored };
 }
 
