@@ -275,26 +275,75 @@ export async function enrolTotp(
 }
 
 /**
- * The user as decide() sees them at `now`: their organisation's kind and agreement dates from the
- * partner registry, and `locked` while a lock from failed sign-ins lasts.
+ * What decide() needs of a stored user, as stored: the users row joined to its organisation. A
+ * row, not a decision: whatever depends on the clock (a lock's end, the training date) is worked
+ * out from it at each use (decisionUserFromRow), so a row may be kept while neither table changes
+ * (src/access/userCache.ts).
  */
-export async function loadDecisionUser(db: Kysely<Tables>, userId: string | { username: string }, session: { mfaSatisfied: boolean }, now: Date): Promise<DecisionUser | null> {
-  // By id (a session) or by username (a bearer token): one statement either way, read on every request.
+export interface DecisionUserRow {
+  readonly id: string;
+  readonly username: string;
+  readonly role: string;
+  readonly status: 'active' | 'suspended';
+  readonly lockedUntil: Date | null;
+  readonly trainingValidUntil: string | null;
+  readonly registrationBody: string | null;
+  readonly registrationNumber: string | null;
+  readonly systemWideIg: boolean;
+  readonly organisation: { readonly ods: string; readonly kind: string; readonly isaFrom: string | null; readonly isaTo: string | null };
+}
+
+/** The columns of users and organisations a DecisionUserRow is made of (one statement, joined). */
+export const DECISION_USER_COLUMNS = [
+  'users.id', 'users.username', 'users.role', 'users.status', 'users.locked_until', 'users.training_valid_until',
+  'users.registration_body', 'users.registration_number', 'users.system_wide_ig',
+  'organisations.ods_code', 'organisations.kind', 'organisations.isa_from', 'organisations.isa_to',
+] as const;
+
+interface DecisionUserColumns {
+  id: string; username: string; role: string; status: 'active' | 'suspended'; locked_until: Date | null; training_valid_until: string | null;
+  registration_body: string | null; registration_number: string | null; system_wide_ig: boolean;
+  ods_code: string; kind: string; isa_from: string | null; isa_to: string | null;
+}
+
+export function decisionUserRow(r: DecisionUserColumns): DecisionUserRow {
+  return {
+    id: r.id, username: r.username, role: r.role, status: r.status, lockedUntil: r.locked_until, trainingValidUntil: r.training_valid_until,
+    registrationBody: r.registration_body, registrationNumber: r.registration_number, systemWideIg: r.system_wide_ig,
+    organisation: { ods: r.ods_code, kind: r.kind, isaFrom: r.isa_from, isaTo: r.isa_to },
+  };
+}
+
+/** By id (a session) or by username (a bearer token): one statement either way. */
+export async function loadDecisionUserRow(db: Kysely<Tables>, userId: string | { username: string }): Promise<DecisionUserRow | null> {
   const r = await db.selectFrom('users').innerJoin('organisations', 'organisations.ods_code', 'users.organisation_ods')
-    .select(['users.id', 'users.role', 'users.status', 'users.locked_until', 'users.training_valid_until', 'users.registration_body',
-      'users.registration_number', 'users.system_wide_ig', 'organisations.ods_code', 'organisations.kind', 'organisations.isa_from', 'organisations.isa_to'])
+    .select(DECISION_USER_COLUMNS)
     .where(typeof userId === 'string' ? 'users.id' : 'users.username', '=', typeof userId === 'string' ? userId : userId.username).executeTakeFirst();
-  if (!r) return null;
-  const locked = r.locked_until !== null && r.locked_until.getTime() > now.getTime();
-  const body = r.registration_body ? normaliseRegisterBody(r.registration_body) ?? r.registration_body : null;
+  return r ? decisionUserRow(r) : null;
+}
+
+/**
+ * The user as decide() sees them at `now`: their organisation's kind and agreement dates from the
+ * partner registry, and `locked` while a lock from failed sign-ins lasts. Pure: the clock is read
+ * here, on every request, never when the row was loaded.
+ */
+export function decisionUserFromRow(r: DecisionUserRow, session: { mfaSatisfied: boolean }, now: Date): DecisionUser {
+  const locked = r.lockedUntil !== null && r.lockedUntil.getTime() > now.getTime();
+  const body = r.registrationBody ? normaliseRegisterBody(r.registrationBody) ?? r.registrationBody : null;
   return {
     id: r.id,
-    organisation: { ods: r.ods_code, kind: r.kind, isaMemberships: r.isa_from ? [{ from: r.isa_from, to: r.isa_to }] : [] },
+    organisation: { ods: r.organisation.ods, kind: r.organisation.kind, isaMemberships: r.organisation.isaFrom ? [{ from: r.organisation.isaFrom, to: r.organisation.isaTo }] : [] },
     role: r.role as Role,
     status: r.status === 'suspended' ? 'suspended' : locked ? 'locked' : 'active',
-    trainingValidUntil: r.training_valid_until,
-    registration: body && r.registration_number ? { body, number: r.registration_number } : null,
+    trainingValidUntil: r.trainingValidUntil,
+    registration: body && r.registrationNumber ? { body, number: r.registrationNumber } : null,
     mfaSatisfied: session.mfaSatisfied,
-    systemWideIg: r.system_wide_ig,
+    systemWideIg: r.systemWideIg,
   };
+}
+
+/** The user as decide() sees them at `now`, read afresh (see loadDecisionUserRow, decisionUserFromRow). */
+export async function loadDecisionUser(db: Kysely<Tables>, userId: string | { username: string }, session: { mfaSatisfied: boolean }, now: Date): Promise<DecisionUser | null> {
+  const r = await loadDecisionUserRow(db, userId);
+  return r ? decisionUserFromRow(r, session, now) : null;
 }

@@ -21,6 +21,23 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * LISTEN on a channel of the database `db` was opened on (src/access/userCache.ts). `onLost` is
+ * called at most once, when the subscription stops hearing (its connection failed); the caller
+ * listens again. Subscriptions still open are closed with the database.
+ */
+export type Listen = (channel: string, onNotify: (payload: string) => void, onLost: (err: unknown) => void) => Promise<{ close(): Promise<void> }>;
+
+const listeners = new WeakMap<Kysely<Tables>, Listen>();
+
+/** How to LISTEN on the database behind `db`, if it was opened here. */
+export function listenerOf(db: Kysely<Tables>): Listen | undefined {
+  return listeners.get(db);
+}
+
+/** How often a PostgreSQL listening connection is checked, so that one silently dead is noticed. */
+const LISTEN_CHECK_MS = 5000;
+
 const INT8 = 20;
 const DATE = 1082;
 const NUMERIC = 1700;
@@ -56,7 +73,54 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
   pool.on('connect', (client) => nameRepeatedStatements(client));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
   await sql`select 1`.execute(db);
-  return { engine: 'postgres', db, close: () => db.destroy() };
+  // Each subscription has a client of its own, outside the pool: a pooled connection is lent to
+  // others and LISTEN belongs to the session.
+  const open = new Set<() => Promise<void>>();
+  listeners.set(db, async (channel, onNotify, onLost) => {
+    const client = new pg.Client({ connectionString: opts.url, keepAlive: true, application_name: 'ohc listener' });
+    let done = false;
+    let listening = false;
+    const check = setInterval(() => {
+      const late = setTimeout(() => lose(new Error('the listening connection stopped answering')), LISTEN_CHECK_MS);
+      client.query('select 1').then(() => clearTimeout(late), (err: unknown) => { clearTimeout(late); lose(err); });
+    }, LISTEN_CHECK_MS);
+    check.unref();
+    let ending: Promise<void> | null = null;
+    const end = () => (ending ??= (async () => {
+      done = true;
+      clearInterval(check);
+      open.delete(end);
+      client.removeAllListeners('notification');
+      await client.end().catch(() => undefined);
+    })());
+    const lose = (err: unknown) => {
+      if (done) return;
+      void end();
+      // Before the LISTEN is in place the failure is thrown to the caller instead.
+      if (listening) onLost(err);
+    };
+    client.on('error', lose);
+    client.on('end', () => lose(new Error('the listening connection ended')));
+    client.on('notification', (n) => { if (n.channel === channel) onNotify(n.payload ?? ''); });
+    open.add(end);
+    try {
+      await client.connect();
+      await client.query(`listen "${channel.replace(/"/g, '""')}"`);
+      listening = true;
+    } catch (err) {
+      done = true;
+      await end();
+      throw err;
+    }
+    return { close: end };
+  });
+  return {
+    engine: 'postgres', db,
+    close: async () => {
+      await Promise.all([...open].map((end) => end()));
+      await db.destroy();
+    },
+  };
 }
 
 /** `dir` null: an in-memory database (tests). */
@@ -74,6 +138,18 @@ export async function openPGlite(dir: string | null): Promise<Database> {
     },
   });
   const db = new Kysely<Tables>({ dialect: new PGliteDialect(pglite) });
+  // PGlite's own listen, on its one connection, taken from the driver's queue so that the LISTEN
+  // never runs inside someone else's transaction (a rollback would undo it). Notifications arrive
+  // as the committing statement returns. Closing the database ends them.
+  listeners.set(db, async (channel, onNotify) => {
+    const unlisten = await db.connection().execute(() => pglite.listen(channel, onNotify));
+    return {
+      close: async () => {
+        if (pglite.closed) return;
+        await db.connection().execute(() => unlisten()).catch(() => undefined);
+      },
+    };
+  });
   return { engine: 'pglite', db, close: () => db.destroy() };
 }
 

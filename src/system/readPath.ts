@@ -9,7 +9,10 @@ import type { Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { Config } from '../config/config.ts';
 import { verifyToken, tokenKey, type VerifiedToken } from '../access/tokens.ts';
-import { loadDecisionUser, loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
+import { loadAccessFacts, declareRelationship, decideOptions } from '../access/index.ts';
+import { decisionUserFromRow } from '../access/users.ts';
+import { UserRowCache, watchUsers } from '../access/userCache.ts';
+import { listenerOf } from '../store/db.ts';
 import { decide, type DecisionUser, type Purpose, type Decision } from '../access/policy/index.ts';
 import { appendAudit, AuditGroupCommit } from '../audit/index.ts';
 import type { AuditEventDraft } from '../audit/chain/index.ts';
@@ -17,8 +20,21 @@ import type { FhirRouteDeps, FhirUser } from '../http/fhir/deps.ts';
 
 export interface ApiUser extends FhirUser { readonly decisionUser: DecisionUser }
 
-export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () => Date): Promise<FhirRouteDeps<ApiUser>> {
+export interface ReadPathDeps extends FhirRouteDeps<ApiUser> {
+  /** The users rows kept for authenticate (src/access/userCache.ts). */
+  readonly users: UserRowCache;
+  /** Stops listening for changes to users (also stopped when the database is closed). */
+  close(): Promise<void>;
+}
+
+export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () => Date): Promise<ReadPathDeps> {
   const key = await tokenKey(db);
+  // Who a token names is kept while the database reports no change to users or organisations;
+  // with no way to listen (a handle not opened by src/store/db.ts) it is read on every request.
+  const users = UserRowCache.reading(db);
+  const listen = listenerOf(db);
+  const watch = listen ? watchUsers(users, listen) : null;
+  await watch?.ready;
   const options = decideOptions(config.access);
   const audit = async (trx: Kysely<Tables>, draft: AuditEventDraft) => void (await appendAudit(trx, draft));
   // Reads' audits: each committed before its answer, many reads' events to a transaction.
@@ -37,10 +53,14 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
       if (!v.ok) return { status: 401, message: v.reason === 'expired' ? 'the token has expired; ask for a new one' : 'the token is not valid' };
       if (v.subject.kind !== 'user') return { status: 401, message: 'a feed token cannot read the record' };
       // Tokens are issued on the server host by administrators (or after a full sign-in), so they
-      // carry the second factor of the session that asked for them. The user is read afresh on
-      // every request, so a suspension or lapsed training takes effect at once.
-      const user = await loadDecisionUser(db, { username: v.subject.username }, { mfaSatisfied: true }, now());
-      if (!user) return { status: 401, message: 'the token names no user' };
+      // carry the second factor of the session that asked for them. The user's row comes from the
+      // cache, which forgets it as soon as the database reports any change to users or
+      // organisations, and is read afresh while nobody listens; the clock-dependent parts (lock,
+      // training date) are decided here, per request. So a suspension or lapsed training takes
+      // effect at once (the window that remains is described in src/access/userCache.ts).
+      const row = await users.get({ username: v.subject.username });
+      if (!row) return { status: 401, message: 'the token names no user' };
+      const user = decisionUserFromRow(row, { mfaSatisfied: true }, now());
       return { user: { id: user.id, organisationOds: user.organisation.ods, role: user.role, decisionUser: user } };
     },
     async decide(input: { user: ApiUser; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision> {
@@ -52,6 +72,8 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
       return { expiresAt: d.expiresAt.toISOString() };
     },
     software: { name: 'One Health and Care', version: '0.1.0' },
+    users,
+    close: async () => void (await watch?.close()),
   };
 }
 
@@ -59,7 +81,7 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
  * Verified bearer tokens, remembered until they expire: a token's signature and claims are a pure
  * function of the token and the server's key, so checking it again on every request of a busy
  * client only spends CPU. Expiry is still checked against the clock on every use; who the token
- * names is still read from the database on every request.
+ * names is looked up on every request (UserRowCache).
  */
 export class VerifiedTokens {
   private readonly known = new Map<string, Extract<VerifiedToken, { ok: true }>>();

@@ -153,6 +153,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
       await control?.close();
       await mllp.close();
       await http.close();
+      await readPath.close();
       await workers.stop();
     },
   };

@@ -8,9 +8,10 @@ import type { Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { HttpDeps } from '../http/server.ts';
 import {
-  csrfMatches, decideOptions, loadDecisionUser, touchSession, type AccessOptions, type AuditSink, type DecideOptions, type DecisionUser,
+  csrfMatches, decideOptions, touchSession, type AccessOptions, type AuditSink, type DecideOptions, type DecisionUser,
   type LiveSession, type Role,
 } from '../access/index.ts';
+import { DECISION_USER_COLUMNS, decisionUserFromRow, decisionUserRow } from '../access/users.ts';
 import { appendAudit, AuditGroupCommit } from '../audit/index.ts';
 import type { PageUser } from './layout.ts';
 
@@ -92,13 +93,13 @@ export async function lookUpSession(ctx: WebContext, req: FastifyRequest, opts: 
     const reason = check.reason === 'idle' ? 'idle' : check.reason === 'expired' ? 'expired' : check.reason === 'user-suspended' ? 'suspended' : check.reason === 'unknown' ? 'none' : 'ended';
     return { ok: false, reason };
   }
+  // The page's user and decide()'s user in one statement, read afresh on every request.
   const row = await ctx.db.selectFrom('users').innerJoin('organisations', 'organisations.ods_code', 'users.organisation_ods')
-    .select(['users.id', 'users.username', 'users.name', 'users.role', 'users.totp_secret', 'organisations.ods_code', 'organisations.name as org_name', 'organisations.kind'])
+    .select([...DECISION_USER_COLUMNS, 'users.name', 'users.totp_secret', 'organisations.name as org_name'])
     .where('users.id', '=', check.session.userId).executeTakeFirst();
   if (!row) return { ok: false, reason: 'ended' };
   if (!check.session.mfaSatisfied && row.totp_secret !== null && !opts.allowUnconfirmed) return { ok: false, reason: 'needs-code' };
-  const decisionUser = await loadDecisionUser(ctx.db, row.id, { mfaSatisfied: check.session.mfaSatisfied }, now);
-  if (!decisionUser) return { ok: false, reason: 'ended' };
+  const decisionUser = decisionUserFromRow(decisionUserRow(row), { mfaSatisfied: check.session.mfaSatisfied }, now);
   return {
     ok: true,
     signedIn: {
