@@ -3,9 +3,10 @@
  * (~20 resources each from 3–6 sources, inserted directly with batched SQL), each client searches
  * by NHS number and then fetches that person's $everything, at 1, 10 and 50 concurrent clients.
  * The server is wired as `ohc serve` wires it (src/system/start.ts): buildHttpServer with the real
- * fhirRoutes and the production read path (readPathDeps) — a signed bearer token verified and its
- * user loaded on every request, the person's access facts loaded (loadAccessFacts) and decide()
- * run, and every answer audited with the chained appendAudit in the read's transaction. The user is
+ * fhirRoutes and the production read path (readPathDeps) — a signed bearer token verified (once
+ * per token) and its user found (kept while the server hears of every change to users), the
+ * person's access facts loaded (loadAccessFacts) on every request and decide() run, and every
+ * answer audited (group-committed before it is sent). The user is
  * a clinician at the persons' GP practice; each person's practice sends a Patient resource naming
  * it, so the relationship is a real, inferred GP registration. Autocannon runs in its own process.
  * A raw SQL baseline fetches the same rows (person by NHS number, then their resources and source
