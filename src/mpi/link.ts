@@ -33,7 +33,7 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { DataQualityWarning, SourceDemographics } from '../ingest/sourceAction.ts';
 import { blockingKeys, BOUNDED_KEY_KINDS, decidePair, DEFAULT_POLICY, prepareRecord, sourceRecordKey, worthComparing, type PreparedRecord, type Scorer } from './match/index.ts';
 import { currentDigestSql, scorerFor } from './parameters.ts';
-import { lockPersons, MpiError, recordIdsOf, resolveComponent } from './resolve.ts';
+import { jsonArray, lockPersons, MpiError, recordIdsOf, resolveComponent } from './resolve.ts';
 
 export interface LinkResult {
   personId: string;
@@ -135,6 +135,8 @@ interface Work {
   /** Index of the request that carries the newest version of this source record. */
   req: LinkRequest;
   prepared: PreparedRecord;
+  /** JSON of prepared (what is filed, and what the digest is of). */
+  preparedJson: string;
   keys: string[];
   digest: string;
   mpiId: number;
@@ -155,17 +157,19 @@ export interface BatchCandidate extends Candidate {
 /**
  * Candidates for a whole batch: the records filed under any of the keys (blocks bigger than the
  * limit left out) that may be worth comparing with a record of the batch (worthComparing, in
- * match/blocking.ts: a record found under a single block of a name alone, filed before migration
- * 0016, is not even read), each with the
- * keys it was found under, and how many records each key holds
- * (capped at the limit + 1) so that blocks grown by the batch itself can be left out too. Without
+ * match/blocking.ts), each with the keys it was found under, and how many records each key holds
+ * (capped at the limit + 1) so that blocks grown by the batch itself can be left out too — only
+ * for keys within `slack` of the limit (the most records of the batch under one key, less one):
+ * a smaller block stays usable whatever the batch adds, and its count need not be sent. Without
  * their persons (personId null): only the few that link are looked up, when the batch is filed.
+ * One row per candidate (its keys an array): a row per key found and per block counted were two
+ * thirds of the rows sent, each parsed into an object.
  */
-export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[]): Promise<{ candidates: BatchCandidate[]; counts: Map<string, number> }> {
+export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[], slack = 0): Promise<{ candidates: BatchCandidate[]; counts: Map<string, number> }> {
   const counts = new Map<string, number>();
   if (keys.length === 0) return { candidates: [], counts };
   const limit = DEFAULT_POLICY.maxBlockSize;
-  const r = await sql<{ t: 'k' | 'h' | 'r'; key: string | null; n: number | null; id: number | null; prepared: PreparedRecord | null }>`
+  const r = await sql<{ key: string | null; n: number | null; id: number | null; prepared: PreparedRecord | null; keys: string[] | null }>`
     with hits as (
       select k.key, b.record_id from unnest(${keys}::text[]) as k(key)
       cross join lateral (select record_id from mpi_blocking_keys b where b.key = k.key limit ${limit + 1}) b
@@ -175,25 +179,21 @@ export async function candidatesForBatch(trx: Kysely<Tables>, keys: string[]): P
       select h.key, h.record_id from hits h join counts c on c.key = h.key and c.n <= ${limit}
     ), cand as (
       -- Only records that may be worth comparing with a record of the batch (worthComparing: two
-      -- shared keys, or one bounded key); the rest are neither read nor sent. No array_agg here:
-      -- its state per group made the hash aggregate spill to disk with a few hundred candidates.
-      select record_id from usable group by record_id
+      -- shared keys, or one bounded key); the rest are neither read nor sent. The aggregate is
+      -- ordered, so it is computed by sorting: a hash aggregate's per-group array state spilled
+      -- to disk with a few hundred candidates.
+      select record_id, array_agg(key order by key) as keys from usable group by record_id
       having count(*) >= 2 or bool_or(split_part(key, ':', 1) = any(${BOUNDED_KEY_KINDS}::text[]))
     )
-    select 'k' as t, key, n, null::bigint as id, null::jsonb as prepared from counts
+    select key, n, null::bigint as id, null::jsonb as prepared, null::text[] as keys from counts where n > ${limit - slack}
     union all
-    -- The keys each candidate was found under.
-    select 'h', u.key, null, u.record_id, null from usable u where u.record_id in (select record_id from cand)
-    union all
-    select 'r', null, null, r.id, r.prepared from cand
+    select null, null, r.id, r.prepared, cand.keys from cand
     cross join lateral (select id, prepared from mpi_records r where r.id = cand.record_id offset 0) r`.execute(trx);
   const candidates: BatchCandidate[] = [];
-  const keysOf = new Map<number, string[]>();
   for (const x of r.rows) {
-    if (x.t === 'k') counts.set(x.key!, Number(x.n));
-    else if (x.t === 'h') (keysOf.get(Number(x.id)) ?? keysOf.set(Number(x.id), []).get(Number(x.id))!).push(x.key!);
+    if (x.id === null) counts.set(x.key!, Number(x.n));
+    else candidates.push({ id: Number(x.id), prepared: x.prepared!, personId: null, keys: x.keys! });
   }
-  for (const x of r.rows) if (x.t === 'r') candidates.push({ id: Number(x.id), prepared: x.prepared!, personId: null, keys: keysOf.get(Number(x.id)) ?? [] });
   candidates.sort((a, b) => a.id - b.id);
   return { candidates, counts };
 }
@@ -252,7 +252,7 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
     const d = q.demographics;
     const nhs = usableNhsNumber(d.nhsNumber);
     works.push({
-      req: q, prepared: prepared[i]!, keys: [...new Set(blockingKeys(prepared[i]!))], digest: digests[i]!,
+      req: q, prepared: prepared[i]!, preparedJson: preparedJson[i]!, keys: [...new Set(blockingKeys(prepared[i]!))], digest: digests[i]!,
       mpiId: Number(row.id), storedDigest: row.digest, inserted: row.inserted, filed: row.filed, gp: row.gp === true,
       existing: row.person_id !== null ? { personId: row.person_id, how: row.link_how!, version: row.source_version ?? '' } : null,
       values: {
@@ -281,9 +281,14 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   return requests.map((q) => results.get(sourceRecordKey(q.feedId, q.demographics.localId))!);
 }
 
-function placeholderPrepared(feedId: string, localId: string): string {
-  return JSON.stringify(prepareRecord({ feedId, localId, demographics: { localId } }));
-}
+/**
+ * The prepared form of a record without demographics (prepareRecord of a local id alone) built in
+ * SQL from the row's x.feed_id and x.local_id, so that a claim need not send one for every record
+ * (it is used only for a placeholder). Equal to the JSON of prepareRecord (a test says so).
+ */
+export const placeholderSql = sql`jsonb_build_object('key', x.feed_id || E'\t' || x.local_id, 'feedId', x.feed_id, 'localId', x.local_id,
+  'nhsNumber', null, 'nhsNumberVerified', false, 'nhsDigits', null, 'family', null, 'given', '[]'::jsonb, 'birthDate', null, 'sex', null,
+  'postcode', null, 'address', '[]'::jsonb, 'phone', null, 'email', null)`;
 
 interface Claimed { id: number; digest: string; inserted: boolean; filed: boolean; seenBelow: string }
 
@@ -297,14 +302,12 @@ interface Claimed { id: number; digest: string; inserted: boolean; filed: boolea
  * row (none should) gets a placeholder, filed as any changed record is.
  */
 async function claimAll(trx: Kysely<Tables>, feedIds: string[], localIds: string[], filing?: { prepared: string[]; digests: string[] }): Promise<Map<string, Claimed>> {
-  const placeholders = feedIds.map((f, i) => placeholderPrepared(f, localIds[i]!));
   const r = await sql<{ feed_id: string; local_id: string; id: number; digest: string; inserted: boolean; seen_below: string }>`
     insert into mpi_records (feed_id, local_id, prepared, digest, gp_registration, filed_by, seen_below)
-    select x.feed_id, x.local_id, (case when x.prepared is null or sr.feed_id is not null then x.placeholder else x.prepared end)::jsonb,
-      case when x.prepared is null or sr.feed_id is not null then '' else x.digest end,
+    select x.feed_id, x.local_id, case when x.digest is null or sr.feed_id is not null then ${placeholderSql} else x.prepared::jsonb end,
+      case when x.digest is null or sr.feed_id is not null then '' else x.digest end,
       coalesce(o.kind = 'gp-practice', false), pg_current_xact_id(), pg_snapshot_xmin(pg_current_snapshot())
-    from unnest(${feedIds}::text[], ${localIds}::text[], ${placeholders}::text[], ${filing?.prepared ?? feedIds.map(() => null)}::text[],
-      ${filing?.digests ?? feedIds.map(() => null)}::text[]) with ordinality as x(feed_id, local_id, placeholder, prepared, digest, n)
+    from unnest(${feedIds}::text[], ${localIds}::text[], ${filing?.prepared ?? feedIds.map(() => null)}::text[], ${filing?.digests ?? feedIds.map(() => null)}::text[]) with ordinality as x(feed_id, local_id, prepared, digest, n)
     left join source_records sr on sr.feed_id = x.feed_id and sr.local_id = x.local_id
     left join feeds f on f.id = x.feed_id left join organisations o on o.ods_code = f.organisation_ods
     order by x.n
@@ -318,12 +321,11 @@ async function claimAll(trx: Kysely<Tables>, feedIds: string[], localIds: string
 async function updateSourceValues(trx: Kysely<Tables>, ws: Work[]): Promise<void> {
   const v = ws.map((w) => w.values);
   await sql`
-    update source_records sr set nhs_number = u.nhs_number, nhs_number_verified = u.verified, demographics = u.demographics::jsonb,
-      data_quality = u.data_quality::jsonb, source_version = u.source_version, updated_at = u.updated_at
+    update source_records sr set nhs_number = u.nhs_number, nhs_number_verified = u.verified, demographics = ${jsonArray(v.map((x) => x.demographics))}::jsonb -> (u.n - 1)::int,
+      data_quality = ${jsonArray(v.map((x) => x.data_quality))}::jsonb -> (u.n - 1)::int, source_version = u.source_version, updated_at = u.updated_at
     from unnest(${ws.map((w) => w.req.feedId)}::text[], ${ws.map((w) => w.req.demographics.localId)}::text[], ${v.map((x) => x.nhs_number)}::text[],
-      ${v.map((x) => x.nhs_number_verified)}::boolean[], ${v.map((x) => x.demographics)}::text[], ${v.map((x) => x.data_quality)}::text[],
-      ${v.map((x) => x.source_version)}::text[], ${v.map((x) => x.updated_at)}::timestamptz[])
-      as u(feed_id, local_id, nhs_number, verified, demographics, data_quality, source_version, updated_at)
+      ${v.map((x) => x.nhs_number_verified)}::boolean[], ${v.map((x) => x.source_version)}::text[], ${v.map((x) => x.updated_at)}::timestamptz[])
+      with ordinality as u(feed_id, local_id, nhs_number, verified, source_version, updated_at, n)
     where sr.feed_id = u.feed_id and sr.local_id = u.local_id`.execute(trx);
 }
 
@@ -338,12 +340,13 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
     await sql`with k as (delete from mpi_blocking_keys where record_id = any(${refiled}::bigint[]))
       delete from mpi_pairs where a = any(${refiled}::bigint[]) or b = any(${refiled}::bigint[])`.execute(trx);
   }
-  const allKeys = [...new Set(changed.flatMap((w) => w.keys))];
-  const { candidates, counts } = await candidatesForBatch(trx, allKeys);
   // How many of the batch's records each key holds: a block the batch itself makes too big is left
   // out as it would be had the records been filed one by one.
   const inBatch = new Map<string, number>();
   for (const w of changed) for (const k of w.keys) inBatch.set(k, (inBatch.get(k) ?? 0) + 1);
+  let most = 1;
+  for (const n of inBatch.values()) most = Math.max(most, n);
+  const { candidates, counts } = await candidatesForBatch(trx, [...inBatch.keys()], most - 1);
   const usable = (k: string): boolean => (counts.get(k) ?? 0) + (inBatch.get(k) ?? 0) - 1 <= DEFAULT_POLICY.maxBlockSize;
   const byKey = new Map<string, BatchCandidate[]>();
   for (const c of candidates) for (const k of c.keys) (byKey.get(k) ?? byKey.set(k, []).get(k)!).push(c);
@@ -427,9 +430,10 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
   const v = alone.map((w) => w.values);
   const filed = await sql<{ person_id: string }>`
     with rec as (
-      update mpi_records r set prepared = u.prepared::jsonb, digest = u.digest, gp_registration = u.gp, filed_by = pg_current_xact_id(), seen_below = ${seenBelow}::xid8
-      from unnest(${rewrite.map((w) => w.mpiId)}::bigint[], ${rewrite.map((w) => JSON.stringify(w.prepared))}::text[], ${rewrite.map((w) => w.digest)}::text[], ${rewrite.map((w) => w.gp)}::boolean[])
-        as u(id, prepared, digest, gp)
+      update mpi_records r set prepared = ${jsonArray(rewrite.map((w) => w.preparedJson))}::jsonb -> (u.n - 1)::int, digest = u.digest, gp_registration = u.gp,
+        filed_by = pg_current_xact_id(), seen_below = ${seenBelow}::xid8
+      from unnest(${rewrite.map((w) => w.mpiId)}::bigint[], ${rewrite.map((w) => w.digest)}::text[], ${rewrite.map((w) => w.gp)}::boolean[])
+        with ordinality as u(id, digest, gp, n)
       where r.id = u.id
     ), k as (
       insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
@@ -450,11 +454,12 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
       insert into mpi_recheck (record_id) select unnest(${recheck}::bigint[]) on conflict do nothing
     ), ns as (
       insert into source_records (feed_id, local_id, person_id, link_how, link_score, linked_at, nhs_number, nhs_number_verified, demographics, data_quality, source_version, updated_at)
-      select feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics::jsonb, data_quality::jsonb, source_version, at
+      select feed_id, local_id, person_id, how, score, at, nhs_number, verified,
+        ${jsonArray(v.map((x) => x.demographics))}::jsonb -> (n - 1)::int, ${jsonArray(v.map((x) => x.data_quality))}::jsonb -> (n - 1)::int, source_version, at
       from unnest(${alone.map((w) => w.req.feedId)}::text[], ${alone.map((w) => w.req.demographics.localId)}::text[], ${alonePersons}::uuid[], ${aloneHow}::text[],
         ${aloneScore}::float8[], ${alone.map((w) => w.req.at)}::timestamptz[], ${v.map((x) => x.nhs_number)}::text[], ${v.map((x) => x.nhs_number_verified)}::boolean[],
-        ${v.map((x) => x.demographics)}::text[], ${v.map((x) => x.data_quality)}::text[], ${v.map((x) => x.source_version)}::text[])
-        as u(feed_id, local_id, person_id, how, score, at, nhs_number, verified, demographics, data_quality, source_version)
+        ${v.map((x) => x.source_version)}::text[])
+        with ordinality as u(feed_id, local_id, person_id, how, score, at, nhs_number, verified, source_version, n)
     )
     -- The persons of the committed records linked with: locked before re-clustering.
     select distinct sr.person_id from unnest(${linkIds}::bigint[]) as i(id)

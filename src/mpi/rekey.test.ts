@@ -50,7 +50,8 @@ describe.each(testEngines())('migration 0016 (names filed with part of the date 
       select u.key, u.id, r.filed_by, r.seen_below from unnest(${old.map((x) => x.key)}::text[], ${old.map((x) => x.id)}::bigint[]) as u(key, id)
       join mpi_records r on r.id = u.id`.execute(db.db);
 
-    expect(await migrate(db.db)).toEqual([16]);
+    // Up to 0016 only: later migrations (of other areas) are not this test's business.
+    expect(await migrate(db.db, loadMigrations().filter((m) => m.version <= 16))).toEqual([16]);
 
     for (const r of filed.rows) {
       const stored = await sql<{ key: string }>`select key from mpi_blocking_keys where record_id = ${r.id}`.execute(db.db);
