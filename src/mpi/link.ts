@@ -33,7 +33,7 @@ import { isValidNhsNumber, normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { DataQualityWarning, SourceDemographics } from '../ingest/sourceAction.ts';
 import { blockingKeys, BOUNDED_KEY_KINDS, decidePair, DEFAULT_POLICY, prepareRecord, sourceRecordKey, worthComparing, type PreparedRecord, type Scorer } from './match/index.ts';
 import { currentDigestSql, scorerFor } from './parameters.ts';
-import { jsonArray, lockPersons, MpiError, recordIdsOf, resolveComponent } from './resolve.ts';
+import { jsonArray, lockPersons, MpiError, noJit, recordIdsOf, resolveComponent } from './resolve.ts';
 
 export interface LinkResult {
   personId: string;
@@ -231,14 +231,14 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   const prepared = reqs.map((q) => prepareRecord({ feedId: q.feedId, localId: q.demographics.localId, demographics: q.demographics }));
   const preparedJson = prepared.map((x) => JSON.stringify(x));
   const digests = preparedJson.map((x) => createHash('sha1').update(x).digest('hex'));
+  // JIT off and each statement planned for its values, from the first statement on (see noJit).
+  await noJit(trx);
   const mine = await claimAll(trx, feedIds, localIds, { prepared: preparedJson, digests });
   const seenBelow = [...mine.values()][0]?.seenBelow ?? null;
   // A second statement, so that it sees what a worker this one waited for has committed.
   const found = await sql<{ feed_id: string; local_id: string; person_id: string | null; link_how: LinkHow | null; source_version: string | null; gp: boolean | null; known_feed: boolean; params: string | null }>`
     select u.feed_id, u.local_id, sr.person_id, sr.link_how, sr.source_version, coalesce(o.kind = 'gp-practice', false) as gp, f.id is not null as known_feed,
-      ${currentDigestSql} as params,
-      -- JIT off for the rest of the transaction (see noJit): it is planned before the candidates.
-      set_config('jit', 'off', true) as jit
+      ${currentDigestSql} as params
     from unnest(${feedIds}::text[], ${localIds}::text[]) as u(feed_id, local_id)
     left join feeds f on f.id = u.feed_id left join organisations o on o.ods_code = f.organisation_ods
     left join source_records sr on sr.feed_id = u.feed_id and sr.local_id = u.local_id`.execute(trx);

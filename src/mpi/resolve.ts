@@ -136,9 +136,15 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
  * Turns off JIT compilation for the rest of the transaction. The planner cannot estimate the
  * recursive component query (it guesses hundreds of thousands of rows where there are a handful)
  * and compiles it: 15–130 ms of compiling for a query that runs in about a millisecond.
+ *
+ * And plans each of matching's statements for its own values, though repeated
+ * statements are prepared (store/preparedStatements.ts): a generic plan, chosen once for all
+ * values, fits neither blocks whose sizes differ by orders of magnitude nor an index that grows
+ * from nothing — at 100,000 persons generic plans made matching fall from ~1,700 to ~470
+ * records/s by the last tenth.
  */
 export async function noJit(trx: Kysely<Tables>): Promise<void> {
-  await sql`select set_config('jit', 'off', true)`.execute(trx);
+  await sql`select set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`.execute(trx);
 }
 
 /** The mpi_records ids of a person's source records. */
