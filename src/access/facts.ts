@@ -5,7 +5,7 @@
  * relationship is inferred from — GP registration with the user's practice, care at the user's
  * organisation, and the user's own declarations.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import {
   endOf, startOf, DEFAULT_DECLARATION_VALIDITY_HOURS, DECLARATION_REASONS,
@@ -142,7 +142,8 @@ export function longestDeclarationHours(validity: DeclarationValidity = {}): num
   return Math.max(...DECLARATION_REASONS.map((r) => validity[r] ?? DEFAULT_DECLARATION_VALIDITY_HOURS[r]));
 }
 
-interface FactsQueryRow {
+/** The one row of accessFactsQuery. */
+export interface FactsQueryRow {
   present: boolean;
   opted_out: boolean;
   resources: FactRow[] | null;
@@ -159,20 +160,22 @@ function isoOf(v: string): string {
 }
 
 /**
- * Everything decide() needs about `personId` for `user` at `now`. A person merged into another is
- * reported as not existing: reads go to the surviving person.
+ * The statement loadAccessFacts runs, as a query of one row (FactsQueryRow), for a caller that
+ * fetches the facts together with other rows in one round trip (src/record/load.ts). `personId`
+ * is a UUID (accessFactsOf answers for any other id without asking the database), or an SQL
+ * expression of type uuid (evaluated once; null names nobody).
  */
-export async function loadAccessFacts(
-  db: Kysely<Tables>, personId: string, user: AccessFactsUser, now: Date, options: { declarationValidityHours?: DeclarationValidity } = {},
-): Promise<DecisionPerson> {
-  if (!UUID.test(personId)) return { exists: false, optedOut: false };
+export function accessFactsQuery(
+  personId: string | RawBuilder<unknown>, user: AccessFactsUser, now: Date, options: { declarationValidityHours?: DeclarationValidity } = {},
+): RawBuilder<FactsQueryRow> {
+  const person = typeof personId === 'string' ? sql`${personId}::uuid` : personId;
   const ods = user.organisation.ods;
   const since = new Date(now.getTime() - longestDeclarationHours(options.declarationValidityHours) * 3_600_000);
-  const r = await sql<FactsQueryRow>`
+  return sql<FactsQueryRow>`
     select
-      exists (select 1 from persons where id = ${personId}::uuid and merged_into is null) as present,
+      exists (select 1 from persons where id = ${person} and merged_into is null) as present,
       exists (select 1 from source_records sr join objections ob on ob.nhs_number = sr.nhs_number
-              where sr.person_id = ${personId}::uuid and sr.nhs_number is not null) as opted_out,
+              where sr.person_id = ${person} and sr.nhs_number is not null) as opted_out,
       (select json_agg(json_build_object(
           't', resource_type, 'o', source_org, 'r', received_at,
           'gp', resource -> 'generalPractitioner', 'dec', resource -> 'deceasedBoolean', 'decd', resource ->> 'deceasedDateTime',
@@ -180,18 +183,21 @@ export async function loadAccessFacts(
           'a', resource ->> 'authoredOn', 'op', resource -> 'occurrencePeriod', 'od', resource ->> 'occurrenceDateTime',
           'c', resource -> 'class' ->> 'code'))
          from resources
-        where person_id = ${personId}::uuid and not deleted
+        where person_id = ${person} and not deleted
           and (resource_type = 'Patient'
                or (resource_type in ('Encounter', 'EpisodeOfCare', 'ServiceRequest', 'Appointment') and source_org = ${ods}))) as resources,
       (select json_agg(json_build_object('reason', reason, 'detail', detail, 'declared_at', declared_at, 'revoked_at', revoked_at))
          from relationship_declarations
-        where person_id = ${personId}::uuid and user_id = ${user.id}::uuid and organisation_ods = ${ods}
+        where person_id = ${person} and user_id = ${user.id}::uuid and organisation_ods = ${ods}
           and declared_at > ${since} and review_status <> 'revoked') as declarations,
       (select json_agg(json_build_object('scope', scope, 'entry_id', entry_id, 'valid_from', valid_from, 'valid_to', valid_to))
-         from restrictions where person_id = ${personId}::uuid and lifted_at is null) as restrictions
-  `.execute(db);
-  const row = r.rows[0];
+         from restrictions where person_id = ${person} and lifted_at is null) as restrictions`;
+}
+
+/** What decide() is told about the person, from the row of accessFactsQuery (undefined: no row). */
+export function accessFactsOf(row: FactsQueryRow | undefined, user: AccessFactsUser, now: Date): DecisionPerson {
   if (!row?.present) return { exists: false, optedOut: false };
+  const ods = user.organisation.ods;
   const facts = factsFromRows(row.resources ?? [], ods, user.organisation.kind);
   const declarations: DeclaredRelationship[] = (row.declarations ?? []).map((d) => ({
     userId: user.id, ods, reason: d.reason as DeclarationReason, detail: d.detail, declaredAt: isoOf(d.declared_at),
@@ -204,4 +210,21 @@ export async function loadAccessFacts(
     restriction: restrictionFrom(row.restrictions ?? [], now),
     facts: { gpRegistrations: facts.gpRegistrations, involvements: facts.involvements, declarations },
   };
+}
+
+/** True when `personId` has the form of a person id (any other id names nobody). */
+export function isPersonId(personId: string): boolean {
+  return UUID.test(personId);
+}
+
+/**
+ * Everything decide() needs about `personId` for `user` at `now`. A person merged into another is
+ * reported as not existing: reads go to the surviving person.
+ */
+export async function loadAccessFacts(
+  db: Kysely<Tables>, personId: string, user: AccessFactsUser, now: Date, options: { declarationValidityHours?: DeclarationValidity } = {},
+): Promise<DecisionPerson> {
+  if (!UUID.test(personId)) return { exists: false, optedOut: false };
+  const r = await accessFactsQuery(personId, user, now, options).execute(db);
+  return accessFactsOf(r.rows[0], user, now);
 }

@@ -27,7 +27,16 @@ export function groupSameFacts(entries: readonly StoredEntry[]): StoredEntry[][]
     return r;
   };
   const codes = entries.map((e) => mainCodes(e.resource));
-  const spans = entries.map((e) => factSpan(e.resource));
+  // Dates are read only for entries that share a code with another: most share none.
+  const spans = new Map<number, { lo: number; hi: number } | null>();
+  const spanOf = (i: number): { lo: number; hi: number } | null => {
+    let span = spans.get(i);
+    if (span === undefined) {
+      span = factSpan(entries[i]!.resource);
+      spans.set(i, span);
+    }
+    return span;
+  };
   const byCode = new Map<string, number[]>();
   entries.forEach((e, i) => {
     for (const c of new Set(codes[i])) {
@@ -44,7 +53,7 @@ export function groupSameFacts(entries: readonly StoredEntry[]): StoredEntry[][]
         const j = list[y]!;
         // One source listing a fact twice means it holds two facts: only copies from different feeds merge.
         if (entries[i]!.feedId === entries[j]!.feedId) continue;
-        if (overlaps(spans[i]!, spans[j]!)) parent[find(i)] = find(j);
+        if (overlaps(spanOf(i), spanOf(j))) parent[find(i)] = find(j);
       }
     }
   }

@@ -5,6 +5,6 @@ export { applyAccess, ukDay } from './access.ts';
 export { groupSameFacts } from './dedupe.ts';
 export { clinicalDate, codingsOf, factSpan, instantRange, isOngoing, labelOf, mainCodes, sourceLastUpdated, statusOf } from './facts.ts';
 export { SECTION_TITLES, sectionOf } from './sections.ts';
-export { loadPerson, resolvePersonId, type LoadedPerson } from './load.ts';
+export { loadPerson, loadPersonWithFacts, resolvePersonId, type LoadedPerson } from './load.ts';
 export { readRecord, type ReadRecord } from './read.ts';
 export { nameMatches, personsByDemographics, personsByNhsNumber, type DemographicQuery } from './find.ts';

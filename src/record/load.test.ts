@@ -1,7 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createTestDatabase, testEngines, type TestDatabase } from '../store/testing.ts';
 import { testRangeNhsNumber } from '../nhs/nhsNumber.ts';
-import { loadPerson, resolvePersonId } from './load.ts';
+import { loadAccessFacts, type AccessFactsUser } from '../access/facts.ts';
+import { recordObjection } from '../access/objections.ts';
+import { addUser } from '../access/users.ts';
+import { CLI_ACTOR } from '../access/audit.ts';
+import { recordingSink, TEST_SCRYPT } from '../access/testing.ts';
+import { loadPerson, loadPersonWithFacts, personsByNhsNumberWithFacts, resolvePersonId } from './load.ts';
 import { personsByDemographics, personsByNhsNumber } from './find.ts';
 import { seedRecord } from './testing.ts';
 
@@ -84,5 +89,53 @@ describe.each(testEngines())('loading and finding persons on %s', (engine) => {
     expect(await personsByDemographics(database.db, { family: 'NG', birthDate: { from: '1980-01-02', before: '1980-01-03' } })).toEqual([survivor]);
     expect(await personsByDemographics(database.db, { given: 'lee', postcode: 'st12ab' })).toEqual([survivor]);
     expect(await personsByDemographics(database.db, { family: 'Ng' })).toEqual([]);
+  });
+
+  it('loads the access facts and the record in one statement, as the two loads do apart; no record for a person who is absent or opted out', async () => {
+    const user: AccessFactsUser = { id: '00000000-0000-4000-8000-000000000001', organisation: { ods: 'GPX', kind: 'gp-practice' } };
+    const now = new Date('2025-06-15T10:00:00Z');
+    for (const types of [undefined, ['Condition'], ['Patient']]) {
+      const opts = types ? { types } : {};
+      const both = await loadPersonWithFacts(database.db, survivor, user, now, opts);
+      expect(both.person).toEqual(await loadAccessFacts(database.db, survivor, user, now));
+      expect(both.loaded).toEqual(await loadPerson(database.db, survivor, opts));
+    }
+    for (const id of [merged, '00000000-0000-4000-8000-000000000999', "x' or 1=1"]) {
+      expect(await loadPersonWithFacts(database.db, id, user, now)).toEqual({ person: { exists: false, optedOut: false }, loaded: null });
+    }
+    const optNhs = testRangeNhsNumber(502);
+    const seeded = await seedRecord(database.db, {
+      feeds: [{ id: 'gpx', ods: 'GPX' }],
+      persons: [{ sourceRecords: [{ feedId: 'gpx', localId: 'L2', nhsNumber: optNhs, demographics: { family: 'Out' } }], resources: [{ feedId: 'gpx', resource: { resourceType: 'Condition', id: 'c9' } }] }],
+    });
+    const optedOut = seeded.personIds[0]!;
+    await addUser(database.db, { username: 'pals.load', name: 'Pat Pals', organisationOds: 'GPX', role: 'pals-officer', trainingValidUntil: '2026-01-01' }, now, recordingSink().sink, CLI_ACTOR, { scrypt: TEST_SCRYPT });
+    await recordObjection(database.db, { nhsNumber: optNhs, channel: 'pals', byUsername: 'pals.load' }, now, recordingSink().sink);
+    const both = await loadPersonWithFacts(database.db, optedOut, user, now);
+    expect(both.person).toEqual(await loadAccessFacts(database.db, optedOut, user, now));
+    expect(both.person).toMatchObject({ exists: true, optedOut: true });
+    expect(both.loaded).toBeNull();
+  });
+
+  it('finds by NHS number with the facts and the record of the only person it names; several or none are only listed', async () => {
+    const user: AccessFactsUser = { id: '00000000-0000-4000-8000-000000000001', organisation: { ods: 'GPX', kind: 'gp-practice' } };
+    const now = new Date('2025-06-15T10:00:00Z');
+    const spaced = `${nhs.slice(0, 3)} ${nhs.slice(3, 6)} ${nhs.slice(6)}`;
+    const found = await personsByNhsNumberWithFacts(database.db, spaced, user, now, { types: ['Condition'] });
+    expect(found).toEqual({ candidates: [survivor], only: { personId: survivor, ...(await loadPersonWithFacts(database.db, survivor, user, now, { types: ['Condition'] })) } });
+    expect(found?.only?.loaded?.entries.map((e) => e.sourceId)).toEqual(['c1']);
+    expect(await personsByNhsNumberWithFacts(database.db, testRangeNhsNumber(503), user, now)).toEqual({ candidates: [], only: null });
+    expect(await personsByNhsNumberWithFacts(database.db, '123', user, now)).toBeNull();
+    // The same number on two persons' records (a duplicate the person index has not merged).
+    const twice = testRangeNhsNumber(504);
+    const two = await seedRecord(database.db, {
+      feeds: [{ id: 'gpx', ods: 'GPX' }],
+      persons: [
+        { sourceRecords: [{ feedId: 'gpx', localId: 'T1', nhsNumber: twice, demographics: { family: 'Twin' } }] },
+        { sourceRecords: [{ feedId: 'gpx', localId: 'T2', nhsNumber: twice, demographics: { family: 'Twin' } }] },
+      ],
+    });
+    expect(await personsByNhsNumberWithFacts(database.db, twice, user, now)).toEqual({ candidates: [...two.personIds].sort(), only: null });
+    expect((await personsByNhsNumberWithFacts(database.db, twice, user, now))?.candidates).toEqual(await personsByNhsNumber(database.db, twice));
   });
 });

@@ -4,9 +4,12 @@
  * dates) they came from, once each. Runs on whatever handle it is given — inside a read's
  * transaction, the trx.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { SourceDemographics } from '../ingest/sourceAction.ts';
+import { accessFactsOf, accessFactsQuery, isPersonId, type AccessFactsUser, type FactsQueryRow } from '../access/facts.ts';
+import type { DecisionPerson } from '../access/policy/index.ts';
+import { normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { FeedFreshness, FhirJson, OrganisationInfo, SourceRecordView, StoredEntry } from './types.ts';
 
 export interface LoadedPerson {
@@ -18,10 +21,12 @@ export interface LoadedPerson {
 
 /**
  * One row of the load: a resource ('r'), a source record ('s'), a feed ('f': name in `body`,
- * last success in `at`, organisation in `source_org`) or an organisation ('o': its details in `body`).
+ * last success in `at`, organisation in `source_org`), an organisation ('o': its details in `body`)
+ * or, with loadPersonWithFacts, the person's access facts ('a': the FactsQueryRow in `body`) and,
+ * with personsByNhsNumberWithFacts, each person the number names ('c': the id in `id`).
  */
 interface LoadRow {
-  kind: 'r' | 's' | 'f' | 'o';
+  kind: 'a' | 'c' | 'r' | 's' | 'f' | 'o';
   id: string;
   feed_id: string | null;
   resource_type: string | null;
@@ -30,7 +35,8 @@ interface LoadRow {
   source_org: string | null;
   body: unknown;
   sensitive_categories: string[] | null;
-  at: Date | null;
+  /** An instant in milliseconds since the epoch (epochMs). */
+  at: number | null;
   nhs_number: string | null;
   nhs_number_verified: boolean | null;
 }
@@ -52,42 +58,151 @@ export async function resolvePersonId(db: Kysely<Tables>, id: string): Promise<s
 
 /** `types` limits the resources read (the Patient read needs only Patient resources). */
 export async function loadPerson(db: Kysely<Tables>, personId: string, opts: { types?: readonly string[] } = {}): Promise<LoadedPerson> {
-  const typeFilter = opts.types && opts.types.length > 0 ? sql` and resource_type in (${sql.join(opts.types.map((t) => sql`${t}`))})` : sql``;
+  const rows = await loadRowsSql(personId, opts.types).execute(db);
+  return loadedFrom(db, personId, rows.rows);
+}
+
+/**
+ * The access facts of `personId` for `user` (src/access/facts.ts) and, in the same statement, the
+ * person's stored record as loadPerson reads it: a person-scoped read then costs one round trip to
+ * the database where deciding and loading cost two, and both see the same snapshot. The record is
+ * read only for a current person who has not opted out (`loaded` is null otherwise): it is the
+ * caller's decide() that says whether any of it may be shown, and nothing is read for a person
+ * every purpose of a read refuses.
+ */
+export async function loadPersonWithFacts(
+  db: Kysely<Tables>, personId: string, user: AccessFactsUser, now: Date, opts: { types?: readonly string[] } = {},
+): Promise<{ person: DecisionPerson; loaded: LoadedPerson | null }> {
+  if (!isPersonId(personId)) return { person: { exists: false, optedOut: false }, loaded: null };
+  const rows = await sql<LoadRow>`
+    with a as (${accessFactsQuery(personId, user, now)}),
+    ${loadCtes(personId, opts.types, FACTS_ALLOW_LOADING)}
+    ${factsSelect}
+    union all
+    ${loadSelect}`.execute(db);
+  return factsAndRecord(db, personId, rows.rows, user, now);
+}
+
+/**
+ * The persons an NHS number names (as personsByNhsNumber finds them) and, when it names exactly
+ * one — nearly always — that person's access facts and stored record as loadPersonWithFacts reads
+ * them, in the same statement: a search by NHS number then costs one round trip where finding,
+ * deciding and loading cost three. `only` is null when the number names nobody or several
+ * persons (each is then decided on apart). Null when the number is not a valid NHS number.
+ */
+export async function personsByNhsNumberWithFacts(
+  db: Kysely<Tables>, raw: string, user: AccessFactsUser, now: Date, opts: { types?: readonly string[] } = {},
+): Promise<{ candidates: string[]; only: { personId: string; person: DecisionPerson; loaded: LoadedPerson | null } | null } | null> {
+  const nhs = normaliseNhsNumber(raw);
+  if (!nhs) return null;
+  const only = sql`(select id from one)`;
+  const rows = await sql<LoadRow>`
+    with c as (
+      select distinct s.person_id from source_records s join persons p on p.id = s.person_id
+       where s.nhs_number = ${nhs} and s.retired_into is null and p.merged_into is null
+    ), one as (
+      select case when count(*) = 1 then (array_agg(person_id))[1] end as id from c
+    ), a as (${accessFactsQuery(only, user, now)}),
+    ${loadCtes(only, opts.types, FACTS_ALLOW_LOADING)}
+    select 'c' as kind, person_id::text as id, null::text as feed_id, null::text as resource_type, null::text as source_id, null::text as source_version,
+           null::text as source_org, null::jsonb as body, null::text[] as sensitive_categories, null::int8 as at, null::text as nhs_number,
+           null::boolean as nhs_number_verified
+      from c
+    union all
+    ${factsSelect}
+    union all
+    ${loadSelect}`.execute(db);
+  const candidates = rows.rows.filter((r) => r.kind === 'c').map((r) => r.id).sort();
+  if (candidates.length !== 1) return { candidates, only: null };
+  const personId = candidates[0]!;
+  return { candidates, only: { personId, ...(await factsAndRecord(db, personId, rows.rows, user, now)) } };
+}
+
+/** The record is read with the facts only for a current person who has not opted out. */
+const FACTS_ALLOW_LOADING = sql`(select present and not opted_out from a)`;
+
+/** The row of the facts (CTE `a`), in the load's columns. */
+const factsSelect = sql`
+    select 'a' as kind, null::text as id, null::text as feed_id, null::text as resource_type, null::text as source_id, null::text as source_version,
+           null::text as source_org, to_jsonb(a) as body, null::text[] as sensitive_categories, null::int8 as at, null::text as nhs_number,
+           null::boolean as nhs_number_verified
+      from a`;
+
+async function factsAndRecord(
+  db: Kysely<Tables>, personId: string, rows: readonly LoadRow[], user: AccessFactsUser, now: Date,
+): Promise<{ person: DecisionPerson; loaded: LoadedPerson | null }> {
+  const facts = rows.find((r) => r.kind === 'a');
+  const person = accessFactsOf(facts?.body as FactsQueryRow | undefined, user, now);
+  if (!person.exists || person.optedOut) return { person, loaded: null };
+  return { person, loaded: await loadedFrom(db, personId, rows) };
+}
+
+/**
+ * The CTEs of the load (r: resources, s: source records, f: their feeds); with `when`, rows are
+ * read only when that condition (evaluated once) holds.
+ */
+function loadCtes(personId: string | RawBuilder<unknown>, types: readonly string[] | undefined, when: RawBuilder<unknown> | null): RawBuilder<unknown> {
+  const typeFilter = types && types.length > 0 ? sql` and resource_type in (${sql.join(types.map((t) => sql`${t}`))})` : sql``;
+  const gate = when ? sql` and ${when}` : sql``;
+  return sql`r as (
+      select id, feed_id, resource_type, source_id, source_version, source_org, resource, sensitive_categories, received_at
+        from resources where person_id = ${personId} and not deleted${typeFilter}${gate}
+    ), s as (
+      select local_id, feed_id, source_version, demographics, updated_at, nhs_number, nhs_number_verified
+        from source_records where person_id = ${personId} and retired_into is null${gate}
+    ), f as (
+      select id, name, last_success_at, organisation_ods from feeds where id in (select feed_id from r union select feed_id from s)
+    )`;
+}
+
+/**
+ * An instant as whole milliseconds since the epoch (int8, read as a number): pg's parsing of
+ * timestamptz text cost more Node CPU than any other column of the load but the resources' JSON.
+ * Rounded down, as pg's parsing truncates to the millisecond.
+ */
+function epochMs(column: RawBuilder<unknown>): RawBuilder<unknown> {
+  return sql`floor(extract(epoch from ${column}) * 1000)::int8`;
+}
+
+/** The load's rows from the CTEs of loadCtes. */
+const loadSelect = sql`
+    select 'r' as kind, id::text as id, feed_id, resource_type, source_id, source_version, source_org, resource as body,
+           sensitive_categories, ${epochMs(sql`received_at`)} as at, null::text as nhs_number, null::boolean as nhs_number_verified
+      from r
+    union all
+    select 's', local_id, feed_id, null, local_id, source_version, null, demographics, null, ${epochMs(sql`updated_at`)}, nhs_number, nhs_number_verified
+      from s
+    union all
+    select 'f', id, null, null, null, null, organisation_ods, jsonb_build_object('name', name), null, ${epochMs(sql`last_success_at`)}, null, null
+      from f
+    union all
+    select 'o', ods_code, null, null, null, null, null, jsonb_build_object('name', name, 'kind', kind, 'isaFrom', isa_from, 'isaTo', isa_to), null, null, null, null
+      from organisations where ods_code in (select source_org from r union select organisation_ods from f)`;
+
+function loadRowsSql(personId: string, types: readonly string[] | undefined): RawBuilder<LoadRow> {
   // One round trip for all of it: the read path's latency is mostly round trips to the database.
   // The feeds and organisations come once each rather than joined onto every resource: pg parses
   // every column of every row here, and the joined provenance doubled the columns (it cost more
   // Node CPU than parsing the resources' JSON).
-  const rows = await sql<LoadRow>`
-    with r as (
-      select id, feed_id, resource_type, source_id, source_version, source_org, resource, sensitive_categories, received_at
-        from resources where person_id = ${personId} and not deleted${typeFilter}
-    ), s as (
-      select local_id, feed_id, source_version, demographics, updated_at, nhs_number, nhs_number_verified
-        from source_records where person_id = ${personId} and retired_into is null
-    ), f as (
-      select id, name, last_success_at, organisation_ods from feeds where id in (select feed_id from r union select feed_id from s)
-    )
-    select 'r' as kind, id::text as id, feed_id, resource_type, source_id, source_version, source_org, resource as body,
-           sensitive_categories, received_at as at, null::text as nhs_number, null::boolean as nhs_number_verified
-      from r
-    union all
-    select 's', local_id, feed_id, null, local_id, source_version, null, demographics, null, updated_at, nhs_number, nhs_number_verified
-      from s
-    union all
-    select 'f', id, null, null, null, null, organisation_ods, jsonb_build_object('name', name), null, last_success_at, null, null
-      from f
-    union all
-    select 'o', ods_code, null, null, null, null, null, jsonb_build_object('name', name, 'kind', kind, 'isaFrom', isa_from, 'isaTo', isa_to), null, null, null, null
-      from organisations where ods_code in (select source_org from r union select organisation_ods from f)`.execute(db);
+  return sql<LoadRow>`with ${loadCtes(personId, types, null)}
+    ${loadSelect}`;
+}
+
+function dateOf(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
+
+/** The person's record from the load's rows (rows of other kinds are ignored). */
+async function loadedFrom(db: Kysely<Tables>, personId: string, rows: readonly LoadRow[]): Promise<LoadedPerson> {
   const resources: LoadRow[] = [];
   const records: LoadRow[] = [];
   const feedRows = new Map<string, LoadRow>();
   const orgRows = new Map<string, OrgBody>();
-  for (const row of rows.rows) {
+  for (const row of rows) {
     if (row.kind === 'r') resources.push(row);
     else if (row.kind === 's') records.push(row);
     else if (row.kind === 'f') feedRows.set(row.id, row);
-    else orgRows.set(row.id, row.body as OrgBody);
+    else if (row.kind === 'o') orgRows.set(row.id, row.body as OrgBody);
   }
   // A feed's organisation is that of the first of its resources, else the feed's own; the
   // organisations come in the order their resources, then their source records, name them.
@@ -96,7 +211,7 @@ export async function loadPerson(db: Kysely<Tables>, personId: string, opts: { t
   const note = (feedId: string, ods: string): void => {
     const feed = feedRows.get(feedId);
     if (!feed) return;
-    if (!feeds.has(feedId)) feeds.set(feedId, { feedId, ods, feedName: (feed.body as { name: string | null }).name, lastSuccessAt: feed.at });
+    if (!feeds.has(feedId)) feeds.set(feedId, { feedId, ods, feedName: (feed.body as { name: string | null }).name, lastSuccessAt: dateOf(feed.at) });
     const org = orgRows.get(ods);
     if (org && !orgs.has(ods)) orgs.set(ods, { ods, name: org.name, kind: org.kind ?? 'other', isaFrom: org.isaFrom, isaTo: org.isaTo });
   };
@@ -110,11 +225,11 @@ export async function loadPerson(db: Kysely<Tables>, personId: string, opts: { t
   return {
     entries: resources.map((r) => ({
       id: r.id, personId, feedId: r.feed_id!, resourceType: r.resource_type ?? '', sourceId: r.source_id!, sourceVersion: r.source_version!,
-      sourceOrg: r.source_org!, resource: r.body as FhirJson, sensitiveCategories: r.sensitive_categories ?? [], receivedAt: r.at!,
+      sourceOrg: r.source_org!, resource: r.body as FhirJson, sensitiveCategories: r.sensitive_categories ?? [], receivedAt: new Date(r.at!),
     })),
     sourceRecords: records.map((r) => ({
       feedId: r.feed_id!, localId: r.id, nhsNumber: r.nhs_number, nhsNumberVerified: r.nhs_number_verified ?? false,
-      demographics: r.body as SourceDemographics, sourceVersion: r.source_version!, updatedAt: r.at!,
+      demographics: r.body as SourceDemographics, sourceVersion: r.source_version!, updatedAt: new Date(r.at!),
     })),
     feeds: [...feeds.values()],
     organisations: [...orgs.values()],

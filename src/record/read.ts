@@ -18,8 +18,14 @@ export interface ReadRecord {
   readonly withheld: readonly WithheldMarker[];
 }
 
-export async function readRecord(db: Kysely<Tables>, personId: string, decision: Decision, now: Date, opts: { types?: readonly string[] } = {}): Promise<ReadRecord> {
-  const loaded = await loadPerson(db, personId, opts);
+/**
+ * `loaded`: the person's rows already read (by loadPersonWithFacts, with the same `types`), so that
+ * they are not read again.
+ */
+export async function readRecord(
+  db: Kysely<Tables>, personId: string, decision: Decision, now: Date, opts: { types?: readonly string[]; loaded?: LoadedPerson | null } = {},
+): Promise<ReadRecord> {
+  const loaded = opts.loaded ?? await loadPerson(db, personId, opts.types ? { types: opts.types } : {});
   const { shown, withheld } = applyAccess(decision, loaded.entries, loaded.organisations, now);
   const record = assembleRecord({
     person: { id: personId }, sourceRecords: loaded.sourceRecords, entries: shown, feeds: loaded.feeds,

@@ -15,6 +15,7 @@ import { UserRowCache, watchUsers } from '../access/userCache.ts';
 import { listenerOf } from '../store/db.ts';
 import { decide, type DecisionUser, type Purpose, type Decision } from '../access/policy/index.ts';
 import { appendAudit, AuditGroupCommit } from '../audit/index.ts';
+import { loadPersonWithFacts, personsByNhsNumberWithFacts } from '../record/load.ts';
 import type { AuditEventDraft } from '../audit/chain/index.ts';
 import type { FhirRouteDeps, FhirUser } from '../http/fhir/deps.ts';
 
@@ -66,6 +67,20 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
     async decide(input: { user: ApiUser; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision> {
       const person = input.personId ? await loadAccessFacts(db, input.personId, input.user.decisionUser, input.now) : null;
       return decide(input.user.decisionUser, person ?? { exists: false, optedOut: false }, input.purpose, input.now, options);
+    },
+    async decideAndLoad(input) {
+      // One statement for the facts and the record; the record is handed on only with an allowing decision.
+      const { person, loaded } = await loadPersonWithFacts(db, input.personId, input.user.decisionUser, input.now, input.types ? { types: input.types } : {});
+      const decision = decide(input.user.decisionUser, person, input.purpose, input.now, options);
+      return { decision, loaded: decision.allow ? loaded : null };
+    },
+    async findByNhsNumberAndDecide(input) {
+      const found = await personsByNhsNumberWithFacts(db, input.nhsNumber, input.user.decisionUser, input.now, input.types ? { types: input.types } : {});
+      if (!found) return { candidates: [], only: null };
+      if (!found.only) return { candidates: found.candidates, only: null };
+      const { personId, person, loaded } = found.only;
+      const decision = decide(input.user.decisionUser, person, input.purpose, input.now, options);
+      return { candidates: found.candidates, only: { personId, decision, loaded: decision.allow ? loaded : null } };
     },
     async declareRelationship(trx, input) {
       const d = await declareRelationship(trx, input.user.decisionUser, input.personId, input.reason, input.detail, input.now, audit);

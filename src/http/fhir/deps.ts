@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Tables } from '../../store/tables.ts';
 import type { Decision, DeclarationReason, Purpose } from '../../access/policy/index.ts';
 import type { AuditEventDraft } from '../../audit/chain/event.ts';
+import type { LoadedPerson } from '../../record/load.ts';
 
 /** The signed-in user as far as the routes need to know: for the audit's actor. */
 export interface FhirUser {
@@ -31,6 +32,20 @@ export interface FhirRouteDeps<U extends FhirUser = FhirUser> {
    * must then say the person does not exist, and the routes follow the merge and ask again.
    */
   decide(input: { user: U; personId: string | null; purpose: Purpose; now: Date }): Promise<Decision>;
+  /**
+   * Optional: decide() for a person id together with the person's stored record (resources of
+   * `types`, every type when absent), read in the same round trip. `loaded` may be null even when
+   * the decision allows (the routes then read the record themselves), and must be null when it
+   * refuses. Without it the routes call decide() and then read the record.
+   */
+  decideAndLoad?(input: { user: U; personId: string; purpose: Purpose; now: Date; types?: readonly string[] }): Promise<{ decision: Decision; loaded: LoadedPerson | null }>;
+  /**
+   * Optional: the current persons an NHS number names (sorted; [] for an invalid number) and, when
+   * it names exactly one, decideAndLoad's answer about that person, all in one round trip. `only`
+   * is null otherwise (the routes then decide on each person apart).
+   */
+  findByNhsNumberAndDecide?(input: { user: U; nhsNumber: string; purpose: Purpose; now: Date; types?: readonly string[] }):
+    Promise<{ candidates: string[]; only: { personId: string; decision: Decision; loaded: LoadedPerson | null } | null }>;
   /**
    * Audits a read (or a refusal): resolves once the event is committed, and only then may the
    * answer be sent. If it throws, the answer is 503 with no data.

@@ -12,7 +12,14 @@ const GP = { authorization: 'Bearer gp-token' };
 const ACUTE = { authorization: 'Bearer acute-token' };
 const STRANGER = { authorization: 'Bearer stranger-token' };
 
-describe.each(testEngines())('FHIR read API on %s', (engine) => {
+// Each engine, with deps that decide and then leave the reading to the routes, and with deps that
+// read the record with the decision (as the production read path does): the answers are the same.
+const VARIANTS = testEngines().flatMap((engine) => [
+  { engine, alongside: false, name: `${engine}, deciding first` },
+  { engine, alongside: true, name: `${engine}, the record read with the decision` },
+]);
+
+describe.each(VARIANTS)('FHIR read API on $name', ({ engine, alongside }) => {
   let database: TestDatabase;
   let app: FastifyInstance;
   let fake: FakeDeps;
@@ -21,7 +28,7 @@ describe.each(testEngines())('FHIR read API on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     seeded = await seedCounty(database.db);
-    fake = fakeDeps(database.db, seeded);
+    fake = fakeDeps(database.db, seeded, { alongside });
     app = await buildApp(fake.deps);
   });
   afterAll(async () => {

@@ -1,8 +1,10 @@
 /**
  * The FHIR R4 read API as a Fastify plugin. Every read is one straight line: authenticate →
- * resolve the person → decide → (in one transaction) load, assemble, audit → render. The decision's
+ * resolve the person → decide → load, assemble, audit → render. The decision's
  * facts say whether an id is a current person, so resolving costs a look-up of its own only when an
- * id is refused (it may have been merged into another). If the audit
+ * id is refused (it may have been merged into another). Deps that can (the production read path)
+ * read the person's record in the same round trip as the decision's facts; the routes use it only
+ * once the decision allows, and otherwise load it themselves. If the audit
  * cannot be written the answer is 503 with no data. An opted-out
  * person and an unknown id get the very same 404.
  */
@@ -12,7 +14,9 @@ import type { BundleEntry, BundleLink, FhirResource, OperationOutcome, Parameter
 import type { Tables } from '../../store/tables.ts';
 import { transaction } from '../../store/db.ts';
 import { checkDeclaration, type Decision, type Purpose } from '../../access/policy/index.ts';
-import { codingsOf, compareItems, personsByDemographics, personsByNhsNumber, readRecord, resolvePersonId, type RecordItem, type ReadRecord, type StoredEntry } from '../../record/index.ts';
+import {
+  codingsOf, compareItems, personsByDemographics, personsByNhsNumber, readRecord, resolvePersonId, type LoadedPerson, type RecordItem, type ReadRecord, type StoredEntry,
+} from '../../record/index.ts';
 import type { AuditAction, JsonObject } from '../../audit/chain/event.ts';
 import { auditDraft } from './audit.ts';
 import { capabilityStatement } from './capability.ts';
@@ -26,6 +30,9 @@ import { composePatient, issue, outcome, referenceIndex, renderItem, searchset, 
 export const ACCESS_REASON_SYSTEM = 'https://fhir.ohc.example/CodeSystem/access-reason';
 const NOT_FOUND_TEXT = "No shared record is available for this person. Contact the person's care providers directly.";
 const CAPABILITY_DATE = '2025-07-01';
+
+/** The Patient search and read need only the person's Patient resources. */
+const PATIENT_ONLY: readonly string[] = ['Patient'];
 
 const PERSON_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -175,23 +182,35 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
      * followed (and the decision asked again about the survivor) only when the first answer is a
      * refusal — which is then about exactly the person the original order would have resolved.
      */
-    async function resolveAndDecide(user: U, rawId: string, purpose: Purpose, now: Date): Promise<{ personId: string | null; decision: Decision }> {
+    async function resolveAndDecide(user: U, rawId: string, purpose: Purpose, now: Date, types?: readonly string[]):
+      Promise<{ personId: string | null; decision: Decision; loaded: LoadedPerson | null }> {
       const asked = PERSON_ID.test(rawId) ? rawId.toLowerCase() : null;
       if (asked) {
-        const decision = await deps.decide({ user, personId: asked, purpose, now });
-        if (decision.allow) return { personId: asked, decision };
+        const first = await decideAbout(user, asked, purpose, now, types);
+        if (first.decision.allow) return { personId: asked, ...first };
         const personId = await resolvePersonId(deps.db, asked);
-        if (personId === asked) return { personId, decision };
-        return { personId, decision: await deps.decide({ user, personId, purpose, now }) };
+        if (personId === asked) return { personId, decision: first.decision, loaded: null };
+        if (personId !== null) return { personId, ...(await decideAbout(user, personId, purpose, now, types)) };
+        return { personId, decision: await deps.decide({ user, personId, purpose, now }), loaded: null };
       }
       // Not an id we issue: no such person (resolvePersonId answers null without asking the database).
       const personId = await resolvePersonId(deps.db, rawId);
-      return { personId, decision: await deps.decide({ user, personId, purpose, now }) };
+      return { personId, decision: await deps.decide({ user, personId, purpose, now }), loaded: null };
+    }
+
+    /**
+     * The decision about a person id and, when the deps can read it in the same round trip, the
+     * person's stored record (resources of `types`) — handed on only with an allowing decision.
+     */
+    async function decideAbout(user: U, personId: string, purpose: Purpose, now: Date, types?: readonly string[]): Promise<{ decision: Decision; loaded: LoadedPerson | null }> {
+      if (!deps.decideAndLoad) return { decision: await deps.decide({ user, personId, purpose, now }), loaded: null };
+      const r = await deps.decideAndLoad({ user, personId, purpose, now, ...(types ? { types } : {}) });
+      return { decision: r.decision, loaded: r.decision.allow ? r.loaded : null };
     }
 
     /** authenticate → resolve → decide for a person-scoped route; null once answered. */
-    async function personAccess(req: FastifyRequest, reply: FastifyReply, rawId: string, purpose: Purpose, route: string, signedIn?: U):
-      Promise<{ user: U; personId: string; decision: Extract<Decision, { allow: true }>; now: Date } | null> {
+    async function personAccess(req: FastifyRequest, reply: FastifyReply, rawId: string, purpose: Purpose, route: string, signedIn?: U, types?: readonly string[]):
+      Promise<{ user: U; personId: string; decision: Extract<Decision, { allow: true }>; now: Date; loaded: LoadedPerson | null } | null> {
       let user = signedIn;
       if (!user) {
         const started = await begin(req, reply, true);
@@ -199,7 +218,7 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
         user = started.user as U;
       }
       const now = deps.now();
-      const { personId, decision } = await resolveAndDecide(user, rawId, purpose, now);
+      const { personId, decision, loaded } = await resolveAndDecide(user, rawId, purpose, now, types);
       if (!decision.allow) {
         await refuse(reply, user, decision, personId, route, now);
         return null;
@@ -209,7 +228,7 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
         await send(reply, 404, outcome(issue('error', 'not-found', NOT_FOUND_TEXT)));
         return null;
       }
-      return { user, personId, decision, now };
+      return { user, personId, decision, now, loaded };
     }
 
     app.get('/fhir/metadata', async (req, reply) => {
@@ -228,17 +247,27 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       if (!parsed.ok) return send(reply, 400, problemsOutcome(parsed.problems));
       const s = parsed.search;
       const now = deps.now();
-      const candidates = s.nhsNumber
+      // An NHS number names one person, rarely a few: the deps may find them, decide on the only
+      // one and read their Patient rows in one round trip. A demographic search may find many, of
+      // whom only a page is read.
+      const byNumber = s.nhsNumber && deps.findByNhsNumberAndDecide
+        ? await deps.findByNhsNumberAndDecide({ user, nhsNumber: s.nhsNumber, purpose: 'search', now, types: PATIENT_ONLY })
+        : null;
+      const candidates = byNumber ? byNumber.candidates : s.nhsNumber
         ? await personsByNhsNumber(deps.db, s.nhsNumber)
         : await personsByDemographics(deps.db, {
           ...(s.family !== undefined ? { family: s.family } : {}), ...(s.given !== undefined ? { given: s.given } : {}),
           ...(s.birthDate ? { birthDate: s.birthDate } : {}), ...(s.postcode !== undefined ? { postcode: s.postcode } : {}),
         });
-      const allowed: { personId: string; decision: Decision }[] = [];
+      const allowed: { personId: string; decision: Decision; loaded: LoadedPerson | null }[] = [];
       let refusal: Extract<Decision, { allow: false }> | null = null;
       for (const personId of candidates.length > 0 ? candidates : [null]) {
-        const decision = await deps.decide({ user, personId, purpose: 'search', now });
-        if (decision.allow && personId) allowed.push({ personId, decision });
+        const { decision, loaded } = byNumber?.only && byNumber.only.personId === personId
+          ? { decision: byNumber.only.decision, loaded: byNumber.only.decision.allow ? byNumber.only.loaded : null }
+          : personId && s.nhsNumber
+            ? await decideAbout(user, personId, 'search', now, PATIENT_ONLY)
+            : { decision: await deps.decide({ user, personId, purpose: 'search', now }), loaded: null };
+        if (decision.allow && personId) allowed.push({ personId, decision, loaded });
         // Opted-out and unknown persons are simply not found; any other refusal is about the user.
         else if (!decision.allow && decision.reason !== 'person-not-found') refusal = decision;
       }
@@ -249,7 +278,7 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       const bundle = await auditedRead(reply, user, searchDecision, page.length === 1 ? page[0]!.personId : null, 'Patient?search', 'search', now, async (db) => {
         const patients: Resource[] = [];
         for (const p of page) {
-          const read = await readRecord(db, p.personId, p.decision, now, { types: ['Patient'] });
+          const read = await readRecord(db, p.personId, p.decision, now, { types: PATIENT_ONLY, loaded: p.loaded });
           patients.push(composePatient(read.record, read.loaded.sourceRecords));
         }
         const result = searchset(patients.map(match), allowed.length, selfAndNext(req, '/Patient', q, s.offset, s.count, allowed.length));
@@ -259,11 +288,11 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
     });
 
     app.get<{ Params: { id: string } }>('/fhir/Patient/:id', async (req, reply) => {
-      const access = await personAccess(req, reply, req.params.id, 'search', 'Patient/read');
+      const access = await personAccess(req, reply, req.params.id, 'search', 'Patient/read', undefined, PATIENT_ONLY);
       if (!access) return reply;
-      const { user, personId, decision, now } = access;
+      const { user, personId, decision, now, loaded } = access;
       const patient = await auditedRead(reply, user, decision, personId, 'Patient/read', 'view', now, async (db) => {
-        const read = await readRecord(db, personId, decision, now, { types: ['Patient'] });
+        const read = await readRecord(db, personId, decision, now, { types: PATIENT_ONLY, loaded });
         const result = composePatient(read.record, read.loaded.sourceRecords);
         return { result, details: { resources: [`Patient/${personId}`] } };
       });
@@ -279,10 +308,10 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       if (!parsed.ok) return send(reply, 400, problemsOutcome(parsed.problems));
       const access = await personAccess(req, reply, req.params.id, 'direct-care-view', 'Patient/$everything', started.user as U);
       if (!access) return reply;
-      const { user, personId, decision, now } = access;
+      const { user, personId, decision, now, loaded } = access;
       const { count, offset } = parsed.paging;
       const bundle = await auditedRead(reply, user, decision, personId, 'Patient/$everything', 'view', now, async (db) => {
-        const read = await readRecord(db, personId, decision, now);
+        const read = await readRecord(db, personId, decision, now, { loaded });
         const index = referenceIndex(read.loaded.entries);
         const items = read.record.sections.flatMap((sec) => sec.items).sort(compareItems);
         const all: Resource[] = [composePatient(read.record, read.loaded.sourceRecords), ...items.map((i) => renderItem(i, personId, index))];
@@ -335,12 +364,13 @@ export function fhirRoutes<U extends FhirUser>(deps: FhirRouteDeps<U>) {
       if (!parsed.ok) return send(reply, 400, problemsOutcome(parsed.problems));
       const s = parsed.search;
       const route = `${type}?patient`;
-      const access = await personAccess(req, reply, s.patient, 'direct-care-view', route, started.user as U);
+      const types = [type, 'Patient'];
+      const access = await personAccess(req, reply, s.patient, 'direct-care-view', route, started.user as U, types);
       if (!access) return reply;
-      const { user, personId, decision, now } = access;
+      const { user, personId, decision, now, loaded } = access;
       const spec = TYPE_SEARCH[type]!;
       const bundle = await auditedRead(reply, user, decision, personId, route, 'view', now, async (db) => {
-        const read = await readRecord(db, personId, decision, now, { types: [type, 'Patient'] });
+        const read = await readRecord(db, personId, decision, now, { types, loaded });
         const index: ReferenceIndex = referenceIndex(read.loaded.entries);
         let items: RecordItem[] = read.record.sections.flatMap((sec) => sec.items).filter((i) => i.resourceType === type);
         items = items.filter((i) => s.dates.every((f) => dateMatches(f, i.date))

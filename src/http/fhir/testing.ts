@@ -10,6 +10,8 @@ import { decide, type DecisionPerson, type DecisionUser, type RelationshipFacts,
 import { auditEventDraftProblems, type AuditEventDraft } from '../../audit/chain/event.ts';
 import { testRangeNhsNumber } from '../../nhs/nhsNumber.ts';
 import { seedRecord } from '../../record/testing.ts';
+import { loadPerson } from '../../record/load.ts';
+import { personsByNhsNumber } from '../../record/find.ts';
 import type { FhirRouteDeps, FhirUser } from './deps.ts';
 import { fhirRoutes } from './routes.ts';
 
@@ -96,8 +98,12 @@ export interface FakeDeps {
   declarations: { personId: string; reason: string; detail: string }[];
 }
 
-/** Ann: registered at GP1; in hospital at RJE last month; opted-out person registered at GP1 too. */
-export function fakeDeps(db: Kysely<Tables>, seeded: Seeded): FakeDeps {
+/**
+ * Ann: registered at GP1; in hospital at RJE last month; opted-out person registered at GP1 too.
+ * `alongside`: the deps also offer decideAndLoad and findByNhsNumberAndDecide (the record read with
+ * the decision, as the production read path does), so the routes can be tested on both paths.
+ */
+export function fakeDeps(db: Kysely<Tables>, seeded: Seeded, opts: { alongside?: boolean } = {}): FakeDeps {
   const audits: AuditEventDraft[] = [];
   const failAudit = { on: false };
   const declarations: FakeDeps['declarations'] = [];
@@ -124,6 +130,18 @@ export function fakeDeps(db: Kysely<Tables>, seeded: Seeded): FakeDeps {
       } : person;
       return Promise.resolve(decide(user.decisionUser, withDeclarations, purpose, now));
     },
+    ...(opts.alongside ? {
+      async decideAndLoad(input) {
+        const decision = await deps.decide(input);
+        return { decision, loaded: decision.allow ? await loadPerson(db, input.personId, input.types ? { types: input.types } : {}) : null };
+      },
+      async findByNhsNumberAndDecide(input) {
+        const candidates = await personsByNhsNumber(db, input.nhsNumber);
+        if (candidates.length !== 1) return { candidates, only: null };
+        const personId = candidates[0]!;
+        return { candidates, only: { personId, ...(await deps.decideAndLoad!({ ...input, personId })) } };
+      },
+    } satisfies Partial<FhirRouteDeps<TestUser>> : {}),
     auditRead: async (draft) => {
       if (failAudit.on) throw new Error('audit store unavailable');
       const problems = auditEventDraftProblems(draft);
