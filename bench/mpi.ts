@@ -4,7 +4,8 @@
  * 1. Matching throughput, incremental: source records from the county generator's population and
  *    fault model (names, dates, addresses, mistyped and missing NHS numbers, nicknames, typos,
  *    moves) linked in worker-sized transactions of 100 (each batch together, as the workers do; `match-both` also one by one), at 10,000 and 100,000 persons
- *    (more with `sizes`); records/s for each tenth of the run shows how cost grows with the index.
+ *    (more with `sizes`); records/s for each tenth of the run shows how cost grows with the index,
+ *    and this process's CPU per record (steadier than records/s on a shared machine).
  *    Quality against the generator's person keys is reported too.
  * 2. Quality through the real pipeline: a generated county (default 10,000 persons, default fault
  *    rates) ingested with ingestFiles for each feed and drainInbox; pairwise precision, recall, F1,
@@ -49,6 +50,11 @@ export interface MatchRow {
   tenths: number[];
   /** Seconds of the closing recheck (recheckAlone over every record that was alone when filed), part of `seconds`. */
   recheckSeconds: number;
+  /**
+   * Milliseconds of this process's CPU per record while linking and rechecking: steadier than
+   * records/s on a shared machine (PostgreSQL's own CPU is not in it).
+   */
+  nodeCpuMsPerRecord: number;
   quality: Pick<LinkEvaluation, 'precision' | 'recall' | 'f1' | 'reviewItems' | 'reviewShare' | 'unlinked'>;
 }
 
@@ -123,6 +129,7 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch', worke
     const at = new Date(`${AS_OF}T00:00:00Z`);
     const tenths: number[] = [];
     const tenth = Math.ceil(items.length / 10);
+    const cpuStarted = process.cpuUsage();
     const started = process.hrtime.bigint();
     let sliceStart = started;
     // With several workers, each takes the next batch when it finishes one; the recheck below finds
@@ -151,9 +158,11 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch', worke
     await recheckAlone(db.db, { now: at });
     const recheckSeconds = Number(process.hrtime.bigint() - recheckStarted) / 1e9;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuStarted);
     const q = await evaluateLinks(db.db, truth);
     return {
       engine: db.engine, mode, ...(workers > 1 ? { workers } : {}), persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
+      nodeCpuMsPerRecord: round((cpu.user + cpu.system) / 1000 / items.length),
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
     };
   } finally {
@@ -210,8 +219,8 @@ function table(head: string[], rows: string[][]): string {
 
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
-    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds),
+    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'node ms/rec', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
+      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds), String(x.nodeCpuMsPerRecord),
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
   }
   if (r.pipeline.length > 0) {

@@ -438,6 +438,12 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
     ), k as (
       insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
       select unnest(${ch.flatMap((w) => w.keys)}::text[]), unnest(${ch.flatMap((w) => w.keys.map(() => w.mpiId))}::bigint[]), pg_current_xact_id(), ${seenBelow}::xid8
+    ), f as (
+      -- This transaction filed keys (migration 0018): the recheck asks this row, not every key, whether
+      -- a record may have missed one of them. A second filing in one transaction keeps the earlier snapshot.
+      insert into mpi_filings (filed_by, seen_below) values (pg_current_xact_id(), ${seenBelow}::xid8)
+      on conflict (filed_by) do update set seen_below = case when mpi_filings.seen_below is null or excluded.seen_below is null then null
+        else least(mpi_filings.seen_below, excluded.seen_below) end
     ), p as (
       insert into mpi_pairs (a, b, kind, score, levels, reason)
       select x.a, x.b, x.kind, x.score, x.levels::smallint[], x.reason
@@ -473,7 +479,7 @@ async function linkChanged(trx: Kysely<Tables>, changed: Work[], params: string 
   const at = resolve.reduce((m, w) => (w.req.at > m ? w.req.at : m), resolve[0]!.req.at);
   const resolved = await resolveComponent(trx, {
     seedIds: resolve.map((w) => w.mpiId), seedPersons: [...new Set(resolve.flatMap((w) => (w.existing ? [w.existing.personId] : [])))], lockFirst,
-    pendings: pending.map((w) => ({ id: w.mpiId, input: { feedId: w.req.feedId, localId: w.req.demographics.localId, demographics: w.req.demographics, recordedAt: w.req.at.toISOString(), gpRegistration: w.gp } })),
+    pendings: pending.map((w) => ({ id: w.mpiId, prepared: w.prepared, input: { feedId: w.req.feedId, localId: w.req.demographics.localId, demographics: w.req.demographics, recordedAt: w.req.at.toISOString(), gpRegistration: w.gp } })),
     parameters: scorer.parameters, at, actor: feedActor(resolve), jitOff: true,
     pendingRows: new Map(pending.map((w) => [w.mpiId, {
       nhsNumber: w.values.nhs_number, nhsNumberVerified: w.values.nhs_number_verified, demographics: w.values.demographics,

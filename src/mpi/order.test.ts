@@ -81,6 +81,32 @@ describe.each(testEngines())('order independence on %s', (engine) => {
     expect(await recheckAlone(db.db, { now: new Date() })).toEqual({ checked: 0, linked: 0 });
   });
 
+  it('finds the twin through the transactions that filed at the same moment, and only then', async () => {
+    await reset(db);
+    await link(db.db, FEEDS.gp, { ...peter, localId: 'g1' });
+    // As above, but g1's keys come back as filed (their transaction and snapshot kept), so the
+    // recheck must learn from mpi_filings, not from keys of unknown filing, that a1 may have missed them.
+    const hidden = (await sql<{ key: string; record_id: string; filed_by: string; seen_below: string }>`
+      select k.key, k.record_id, k.filed_by::text, k.seen_below::text from mpi_blocking_keys k join mpi_records r on r.id = k.record_id where r.local_id = 'g1'`.execute(db.db)).rows;
+    expect(hidden.every((k) => k.filed_by !== null && k.seen_below !== null)).toBe(true);
+    await sql`delete from mpi_blocking_keys where record_id = ${hidden[0]!.record_id}`.execute(db.db);
+    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
+    await sql`insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
+      select * from unnest(${hidden.map((k) => k.key)}::text[], ${hidden.map((k) => k.record_id)}::bigint[], ${hidden.map((k) => k.filed_by)}::xid8[], ${hidden.map((k) => k.seen_below)}::xid8[])`.execute(db.db);
+    // As in a quiet database, each looked for candidates after the other had committed: nothing was
+    // missed, nothing is scored again.
+    await sql`update mpi_records set seen_below = filed_by where local_id in ('g1', 'a1')`.execute(db.db);
+    await sql`update mpi_blocking_keys set seen_below = filed_by`.execute(db.db);
+    await sql`update mpi_filings set seen_below = filed_by`.execute(db.db);
+    expect(await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') })).toEqual({ checked: 2, linked: 0 });
+    expect(await partition(db)).toEqual(['a1', 'g1']);
+    // a1 looked before g1's transaction had finished (as in the real race) and is queued again.
+    await sql`update mpi_records set seen_below = (select filed_by from mpi_records where local_id = 'g1') where local_id = 'a1'`.execute(db.db);
+    await sql`insert into mpi_recheck (record_id) select id from mpi_records where local_id = 'a1'`.execute(db.db);
+    expect(await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') })).toEqual({ checked: 1, linked: 1 });
+    expect(await partition(db)).toEqual(['a1,g1']);
+  });
+
   // Only PostgreSQL has concurrent transactions (PGlite has one connection).
   if (engine === 'postgres') it('two records of one new person linked at once by two workers make one person after the recheck', async () => {
     for (let round = 0; round < 5; round++) {

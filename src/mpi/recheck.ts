@@ -3,8 +3,10 @@
  * the same moment by two workers each miss the other (neither was committed); once both have
  * committed, scoring them again finds the pair and re-clustering joins them. Idempotent, safe to
  * run from several processes (rows are claimed with SKIP LOCKED), and cheap: only records that
- * linked to no committed record are looked at, each only once, in claims of a few hundred, and of
- * their candidates only those that neither saw the other being filed are scored again.
+ * linked to no committed record are looked at, each only once, in claims of a few hundred; only
+ * those that a transaction filing at the same moment may have missed (migration 0018) have their
+ * keys probed, and of their candidates only those that neither saw the other being filed are
+ * scored again.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
@@ -29,18 +31,35 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
       let linked = 0;
       if (ids.length === 0) return { checked: 0, linked };
       await noJit(trx);
-      const digest = (await sql<{ d: string | null }>`select ${currentDigestSql} as d`.execute(trx)).rows[0]?.d ?? null;
-      const scorer = await scorerFor(trx, digest);
       // The claimed records, and only the candidates each may not have seen: a record sharing a
       // usable block, not yet paired with it, where neither was filed before the other looked for
       // candidates (see filed_by and seen_below in migrations 0010 and 0013). Everything else was compared
       // when the later of the two was filed.
       const limit = DEFAULT_POLICY.maxBlockSize;
       const found = await sql<{ t: 'm' | 'c'; id: number; prepared: PreparedRecord; person_id: string | null; mine: number[] | null }>`
-        with me as (
+        with claimed as (
           -- Lateral look-ups with offset 0 keep every step an index probe, whatever the planner guesses of sizes.
-          select r.id, r.filed_by, r.seen_below, k.key from unnest(${ids}::bigint[]) as i(id)
+          select r.id, r.filed_by, r.seen_below from unnest(${ids}::bigint[]) as i(id)
           cross join lateral (select id, filed_by, seen_below from mpi_records r where r.id = i.id offset 0) r
+        ), overlapping as materialized (
+          -- The transactions that filed keys while the transaction of any claimed record was running,
+          -- read once for the claim (a range of mpi_filings, one row a worker batch): a handful,
+          -- unless some transaction stays open for long.
+          select f.filed_by, f.seen_below from mpi_filings f
+          where f.filed_by >= (select min(seen_below) from claimed)
+            and not coalesce((select max(filed_by) from claimed) < f.seen_below, false)
+        ), risk as (
+          -- Only a record that some other transaction filing keys may have missed (see migration 0018):
+          -- one filing at or after it looked, that did not look after it was filed. Every key found
+          -- below belongs to such a transaction (or to none, if filed before migration 0010), so a
+          -- record without one has nothing to find, and its keys are not read nor probed.
+          select c.id, c.filed_by, c.seen_below from claimed c
+          where c.filed_by is null or c.seen_below is null
+            or exists (select 1 from mpi_blocking_keys u where u.filed_by is null)
+            or exists (select 1 from overlapping f where f.filed_by >= c.seen_below and f.filed_by <> c.filed_by
+              and not coalesce(c.filed_by < f.seen_below, false))
+        ), me as (
+          select r.id, r.filed_by, r.seen_below, k.key from risk r
           cross join lateral (select key from mpi_blocking_keys k where k.record_id = r.id offset 0) k
         ), hits as (
           -- Under each key, only the records this one may not have seen (see migration 0013): filed
@@ -74,12 +93,19 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
             and not exists (select 1 from mpi_pairs p where p.a = o.id and p.b = m.id)
           group by o.id
         )
+        -- The claimed records that have a candidate to score (the others are not read nor sent).
         select 'm' as t, r.id, r.prepared, sr.person_id, null::bigint[] as mine
-        from mpi_records r join source_records sr on sr.feed_id = r.feed_id and sr.local_id = r.local_id where r.id = any(${ids}::bigint[])
+        from (select distinct unnest(mine) as id from unseen) x
+        cross join lateral (select id, feed_id, local_id, prepared from mpi_records r where r.id = x.id offset 0) r
+        cross join lateral (select person_id from source_records sr where sr.feed_id = r.feed_id and sr.local_id = r.local_id offset 0) sr
         union all
         select 'c', o.id, o.prepared, sr.person_id, u.mine from unseen u
         cross join lateral (select id, feed_id, local_id, prepared from mpi_records o where o.id = u.other offset 0) o
         left join lateral (select person_id from source_records sr where sr.feed_id = o.feed_id and sr.local_id = o.local_id offset 0) sr on true`.execute(trx);
+      // Nothing any of them may have missed (the usual case): no parameters to read, nothing to score.
+      if (found.rows.length === 0) return { checked: ids.length, linked };
+      const digest = (await sql<{ d: string | null }>`select ${currentDigestSql} as d`.execute(trx)).rows[0]?.d ?? null;
+      const scorer = await scorerFor(trx, digest);
       const rows = found.rows.filter((x) => x.t === 'm').map((x) => ({ id: Number(x.id), prepared: x.prepared, person_id: x.person_id! })).sort((x, y) => x.id - y.id);
       const unseen = new Map<number, Candidate[]>();
       for (const x of found.rows) {

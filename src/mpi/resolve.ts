@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { LinkHow, Tables } from '../store/tables.ts';
-import { PersonIndex, type MatchDemographics, type MatchParameters, type MergeResult, type PersonIndexSnapshot, type SourceRecordInput, type SourceRecordRef } from './match/index.ts';
+import { PersonIndex, type MatchDemographics, type MatchParameters, type MergeResult, type PersonIndexSnapshot, type PreparedRecord, type SourceRecordInput, type SourceRecordRef } from './match/index.ts';
 
 export interface ComponentRow {
   id: number;
@@ -25,7 +25,10 @@ export interface ComponentRow {
   person_id: string;
   link_how: LinkHow;
   link_score: number | null;
-  demographics: Record<string, unknown>;
+  /** Null unless asked for (see loadComponent). */
+  demographics: Record<string, unknown> | null;
+  /** As filed (mpi_records.prepared): what matching compares. */
+  prepared: PreparedRecord;
   updated_at: Date;
 }
 
@@ -33,6 +36,8 @@ export interface ComponentRow {
 export interface PendingRecord {
   id: number;
   input: SourceRecordInput;
+  /** prepareRecord(input), when the caller has it already. */
+  prepared?: PreparedRecord;
 }
 
 export interface ResolvedRecord {
@@ -78,10 +83,12 @@ type Aux = { t: 'm' | 's' | 'r'; a: number | null; b: number | null; how: 'manua
 
 /**
  * The component of the seeds (records reachable through link-capable pairs and manual or merge
- * links), its records with their current persons, and in the same statement the manual and merge
- * links, separations and uncertain pairs touching it.
+ * links), its records with their current persons and prepared forms, and in the same statement
+ * the manual and merge links, separations and uncertain pairs touching it. The demographics as
+ * sent only when `withDemographics`: re-clustering compares the prepared forms, and the
+ * demographics (the larger of the two) serve only operations that read the index's inputs back.
  */
-async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons: string[]): Promise<{ rows: ComponentRow[]; aux: Aux[] }> {
+async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons: string[], withDemographics: boolean): Promise<{ rows: ComponentRow[]; aux: Aux[] }> {
   const r = await sql<ComponentRow & Omit<Aux, 't'> & { t: 'c' | Aux['t'] }>`
     with recursive seeds(id) as (
       select unnest(${seedIds}::bigint[])
@@ -100,22 +107,23 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
       -- An array: the component is a handful of rows, and = any(array) keeps the planner on the indexes.
       select array(select id from comp) as ids
     )
-    select 'c' as t, x.id, x.feed_id, x.local_id, x.gp_registration, x.person_id, x.link_how, x.link_score, x.demographics, x.updated_at,
+    select 'c' as t, x.id, x.feed_id, x.local_id, x.gp_registration, x.person_id, x.link_how, x.link_score, x.demographics, x.prepared, x.updated_at,
       null::bigint as a, null::bigint as b, null::text as how, null::uuid as pa, null::uuid as pb, null::bigint[] as sa, null::bigint[] as sb
     from unnest((select ids from ids)::bigint[]) as c(id)
     -- offset 0 keeps each look-up a per-record index probe, whatever the planner guesses of sizes.
     cross join lateral (
-      select r.id, r.feed_id, r.local_id, r.gp_registration, sr.person_id, sr.link_how, sr.link_score, sr.demographics, sr.updated_at
+      select r.id, r.feed_id, r.local_id, r.gp_registration, sr.person_id, sr.link_how, sr.link_score,
+        case when ${withDemographics}::boolean then sr.demographics end as demographics, r.prepared, sr.updated_at
       from mpi_records r join source_records sr on sr.feed_id = r.feed_id and sr.local_id = r.local_id where r.id = c.id offset 0
     ) x
     union all
-    select 'm', null, null, null, null, null, null, null, null, null, m.a, m.b, m.how, null, null, null, null
+    select 'm', null, null, null, null, null, null, null, null, null, null, m.a, m.b, m.how, null, null, null, null
     from mpi_must_links m where m.a = any((select ids from ids)::bigint[])
     union all
-    select 's', null, null, null, null, null, null, null, null, null, null, null, null, null, null, s.a, s.b
+    select 's', null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, s.a, s.b
     from mpi_separations s where s.a && (select ids from ids)::bigint[] or s.b && (select ids from ids)::bigint[]
     union all
-    select 'r', null, null, null, null, null, null, null, null, null, p.a, p.b, null,
+    select 'r', null, null, null, null, null, null, null, null, null, null, p.a, p.b, null,
       (select sr.person_id from mpi_records r join source_records sr on sr.feed_id = r.feed_id and sr.local_id = r.local_id where r.id = p.a),
       (select sr.person_id from mpi_records r join source_records sr on sr.feed_id = r.feed_id and sr.local_id = r.local_id where r.id = p.b),
       null, null
@@ -126,7 +134,7 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
   const rows: ComponentRow[] = [];
   const aux: Aux[] = [];
   for (const x of r.rows) {
-    if (x.t === 'c') rows.push({ id: Number(x.id), feed_id: x.feed_id, local_id: x.local_id, gp_registration: x.gp_registration, person_id: x.person_id, link_how: x.link_how, link_score: x.link_score, demographics: x.demographics, updated_at: x.updated_at });
+    if (x.t === 'c') rows.push({ id: Number(x.id), feed_id: x.feed_id, local_id: x.local_id, gp_registration: x.gp_registration, person_id: x.person_id, link_how: x.link_how, link_score: x.link_score, demographics: x.demographics, prepared: x.prepared, updated_at: x.updated_at });
     else aux.push({ t: x.t, a: x.a, b: x.b, how: x.how, pa: x.pa, pb: x.pb, sa: x.sa, sb: x.sb });
   }
   return { rows, aux };
@@ -155,6 +163,8 @@ export async function recordIdsOf(trx: Kysely<Tables>, personId: string): Promis
 }
 
 const refOf = (feedId: string, localId: string): SourceRecordRef => ({ feedId, localId });
+
+const pendingsOf = (o: ResolveOptions): PendingRecord[] => [...(o.pending ? [o.pending] : []), ...(o.pendings ?? [])];
 
 export interface ResolveOptions {
   seedIds: number[];
@@ -206,14 +216,14 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
   let rows: ComponentRow[] = [];
   let aux: Aux[] = [];
   for (let round = 0; round < 20; round++) {
-    ({ rows, aux } = await loadComponent(trx, o.seedIds, seedPersons));
+    ({ rows, aux } = await loadComponent(trx, o.seedIds, seedPersons, o.op !== undefined));
     const persons = new Set([...rows.map((r) => r.person_id), ...seedPersons]);
     const missing = [...persons].filter((p) => !locked.has(p));
     if (missing.length === 0) break;
     await lockPersons(trx, missing);
     for (const p of missing) locked.add(p);
   }
-  const pendings = [...(o.pending ? [o.pending] : []), ...(o.pendings ?? [])];
+  const pendings = pendingsOf(o);
   const refs = new Map<number, SourceRecordRef>();
   for (const r of rows) refs.set(r.id, refOf(r.feed_id, r.local_id));
   for (const p of pendings) refs.set(p.id, refOf(p.input.feedId, p.input.localId));
@@ -227,11 +237,15 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
       .where((eb) => eb.or([eb('survivor_person', 'in', o.mergesOf!), eb('retired_person', 'in', o.mergesOf!)])).orderBy('id').execute()
     : [];
 
+  // Records are restored with their prepared forms as filed (not normalised again from their
+  // demographics); without an operation the demographics are not read, and the index built here
+  // only decides links (nothing asks it for a person's derived demographics or a snapshot's records).
   const snapshot: PersonIndexSnapshot = {
     records: rows.map((r) => ({
-      feedId: r.feed_id, localId: r.local_id, demographics: r.demographics as unknown as MatchDemographics,
+      feedId: r.feed_id, localId: r.local_id, demographics: (r.demographics ?? { localId: r.local_id }) as unknown as MatchDemographics,
       recordedAt: r.updated_at.toISOString(), gpRegistration: r.gp_registration,
     })),
+    prepared: [...rows.map((r) => r.prepared), ...pendingsOf(o).map((p) => p.prepared)],
     links: rows.map((r) => ({ feedId: r.feed_id, localId: r.local_id, personId: r.person_id })),
     mustLinks: musts.map((m) => ({ a: refFor(m.a), b: refFor(m.b), how: m.how })),
     separations: separations.map((x) => ({ a: x.a.map(refFor), b: x.b.map(refFor) })),

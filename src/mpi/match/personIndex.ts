@@ -153,6 +153,13 @@ interface StoredRecord {
 /** Plain-data state for storage. */
 export interface PersonIndexSnapshot {
   records: SourceRecordInput[];
+  /**
+   * The prepared forms of `records`, in the same order, where the caller stored them when the
+   * records were filed (each equal to prepareRecord of its record; a missing one is prepared here).
+   * Restoring a component for every worker batch then does not normalise its names, dates,
+   * postcodes and addresses again. Not part of snapshot(): a snapshot holds inputs only.
+   */
+  prepared?: readonly (PreparedRecord | undefined)[];
   links: { feedId: string; localId: string; personId: string }[];
   mustLinks: { a: SourceRecordRef; b: SourceRecordRef; how: 'manual' | 'merge' }[];
   separations: { a: SourceRecordRef[]; b: SourceRecordRef[] }[];
@@ -397,7 +404,7 @@ export class PersonIndex {
   static restore(snapshot: PersonIndexSnapshot, options: PersonIndexOptions): PersonIndex {
     const index = new PersonIndex(options);
     const k = (r: SourceRecordRef): string => sourceRecordKey(r.feedId, r.localId);
-    for (const input of snapshot.records) index.attach(input);
+    snapshot.records.forEach((input, i) => index.attach(input, snapshot.prepared?.[i]));
     for (const l of snapshot.mustLinks) index.addMustLink({ a: k(l.a), b: k(l.b), how: l.how });
     for (const s of snapshot.separations) index.addSeparation(new Set(s.a.map(k)), new Set(s.b.map(k)));
     for (const m of snapshot.merges) {
@@ -427,8 +434,7 @@ export class PersonIndex {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private attach(input: SourceRecordInput): void {
-    const prepared = prepareRecord(input);
+  private attach(input: SourceRecordInput, prepared: PreparedRecord = prepareRecord(input)): void {
     const key = prepared.key;
     const blocks = [...new Set(blockingKeys(prepared))];
     // Each candidate with the blocks it shares with this record: compared only if worth it.
