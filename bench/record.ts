@@ -5,7 +5,7 @@
  * The server is wired as `ohc serve` wires it (src/system/start.ts): buildHttpServer with the real
  * fhirRoutes and the production read path (readPathDeps) — a signed bearer token verified (once
  * per token) and its user found (kept while the server hears of every change to users), the
- * person's access facts loaded (loadAccessFacts) on every request and decide() run, and every
+ * person's access facts loaded on every request (with the record, in one statement) and decide() run, and every
  * answer audited (group-committed before it is sent). The user is
  * a clinician at the persons' GP practice; each person's practice sends a Patient resource naming
  * it, so the relationship is a real, inferred GP registration. Autocannon runs in its own process.
