@@ -164,8 +164,6 @@ export async function recordIdsOf(trx: Kysely<Tables>, personId: string): Promis
 
 const refOf = (feedId: string, localId: string): SourceRecordRef => ({ feedId, localId });
 
-const pendingsOf = (o: ResolveOptions): PendingRecord[] => [...(o.pending ? [o.pending] : []), ...(o.pendings ?? [])];
-
 export interface ResolveOptions {
   seedIds: number[];
   seedPersons?: string[];
@@ -223,7 +221,7 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
     await lockPersons(trx, missing);
     for (const p of missing) locked.add(p);
   }
-  const pendings = pendingsOf(o);
+  const pendings = [...(o.pending ? [o.pending] : []), ...(o.pendings ?? [])];
   const refs = new Map<number, SourceRecordRef>();
   for (const r of rows) refs.set(r.id, refOf(r.feed_id, r.local_id));
   for (const p of pendings) refs.set(p.id, refOf(p.input.feedId, p.input.localId));
@@ -245,7 +243,8 @@ export async function resolveComponent(trx: Kysely<Tables>, o: ResolveOptions): 
       feedId: r.feed_id, localId: r.local_id, demographics: (r.demographics ?? { localId: r.local_id }) as unknown as MatchDemographics,
       recordedAt: r.updated_at.toISOString(), gpRegistration: r.gp_registration,
     })),
-    prepared: [...rows.map((r) => r.prepared), ...pendingsOf(o).map((p) => p.prepared)],
+    // In the order of records below: the component's rows, then the pending records pushed after.
+    prepared: [...rows.map((r) => r.prepared), ...pendings.map((p) => p.prepared)],
     links: rows.map((r) => ({ feedId: r.feed_id, localId: r.local_id, personId: r.person_id })),
     mustLinks: musts.map((m) => ({ a: refFor(m.a), b: refFor(m.b), how: m.how })),
     separations: separations.map((x) => ({ a: x.a.map(refFor), b: x.b.map(refFor) })),
