@@ -1,7 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createTestDatabase, testEngines, type TestDatabase } from '../store/testing.ts';
 import { testRangeNhsNumber } from '../nhs/nhsNumber.ts';
-import { loadAccessFacts, type AccessFactsUser } from '../access/facts.ts';
+import { loadAccessFacts, ODS_SYSTEM, type AccessFactsUser } from '../access/facts.ts';
+import { declareRelationship } from '../access/declarations.ts';
+import { inferRelationship } from '../access/policy/index.ts';
 import { recordObjection } from '../access/objections.ts';
 import { addUser } from '../access/users.ts';
 import { CLI_ACTOR } from '../access/audit.ts';
@@ -115,6 +117,51 @@ describe.each(testEngines())('loading and finding persons on %s', (engine) => {
     expect(both.person).toEqual(await loadAccessFacts(database.db, optedOut, user, now));
     expect(both.person).toMatchObject({ exists: true, optedOut: true });
     expect(both.loaded).toBeNull();
+  });
+
+  it('with onlyIfRelated, reads the record only when the facts hold a relationship the user could have; the facts are the same either way', async () => {
+    const now = new Date('2025-06-15T10:00:00Z');
+    const seeded = await seedRecord(database.db, {
+      organisations: [
+        { ods: 'GPY', name: 'Practice Y', kind: 'gp-practice' }, { ods: 'HOSPY', name: 'Hospital Y', kind: 'acute' },
+        { ods: 'ELSEY', name: 'Elsewhere', kind: 'acute' },
+      ],
+      feeds: [{ id: 'gpy', ods: 'GPY' }, { id: 'hospy', ods: 'HOSPY' }],
+      persons: [{
+        sourceRecords: [{ feedId: 'gpy', localId: 'R1', nhsNumber: testRangeNhsNumber(505), demographics: { family: 'Related' } }],
+        resources: [
+          // The practice as a sender may write it: lower case, spaced (namesPractice trims and upper-cases).
+          { feedId: 'gpy', resource: { resourceType: 'Patient', id: 'p1', generalPractitioner: [{ identifier: { system: ODS_SYSTEM, value: ' gpy ' } }] } },
+          { feedId: 'hospy', resource: { resourceType: 'Encounter', id: 'e1', status: 'finished', period: { start: '2025-06-01T09:00:00Z', end: '2025-06-01T10:00:00Z' } } },
+          { feedId: 'gpy', resource: { resourceType: 'Condition', id: 'c1' } },
+        ],
+      }],
+    });
+    const personId = seeded.personIds[0]!;
+    const declarer = await addUser(database.db, { username: 'else.declarer', name: 'Dee Clarer', organisationOds: 'ELSEY', role: 'pals-officer', trainingValidUntil: '2026-01-01' }, now, recordingSink().sink, CLI_ACTOR, { scrypt: TEST_SCRYPT });
+    const users: Record<string, AccessFactsUser> = {
+      practice: { id: '00000000-0000-4000-8000-000000000011', organisation: { ods: 'GPY', kind: 'gp-practice' } },
+      hospital: { id: '00000000-0000-4000-8000-000000000012', organisation: { ods: 'HOSPY', kind: 'acute' } },
+      elsewhere: { id: declarer.user.id, organisation: { ods: 'ELSEY', kind: 'acute' } },
+    };
+    const cases: Array<{ who: keyof typeof users; declared: boolean; read: boolean }> = [
+      { who: 'practice', declared: false, read: true },
+      { who: 'hospital', declared: false, read: true },
+      { who: 'elsewhere', declared: false, read: false },
+      { who: 'elsewhere', declared: true, read: true },
+    ];
+    for (const c of cases) {
+      const user = users[c.who]!;
+      if (c.declared) await declareRelationship(database.db, { ...user, role: 'pals-officer' }, personId, 'present-and-consenting', null, now, recordingSink().sink);
+      const screened = await loadPersonWithFacts(database.db, personId, user, now, { onlyIfRelated: true });
+      expect(screened.person, c.who).toEqual(await loadAccessFacts(database.db, personId, user, now));
+      expect(screened.loaded !== null, `${c.who} read`).toBe(c.read);
+      // The screen agrees with the relationship rules on the same facts: it never holds back a record they would open.
+      expect(inferRelationship(screened.person.facts ?? {}, user, now) !== null, `${c.who} relationship`).toBe(c.read);
+      if (c.read) expect(screened.loaded).toEqual(await loadPerson(database.db, personId));
+      // Without the screen the record is read for anyone, as for a search's demographics.
+      expect((await loadPersonWithFacts(database.db, personId, user, now)).loaded).not.toBeNull();
+    }
   });
 
   it('finds by NHS number with the facts and the record of the only person it names; several or none are only listed', async () => {

@@ -7,7 +7,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Tables } from '../store/tables.ts';
 import type { SourceDemographics } from '../ingest/sourceAction.ts';
-import { accessFactsOf, accessFactsQuery, isPersonId, type AccessFactsUser, type FactsQueryRow } from '../access/facts.ts';
+import { accessFactsOf, accessFactsQuery, isPersonId, ODS_SYSTEM, type AccessFactsUser, type FactsQueryRow } from '../access/facts.ts';
 import type { DecisionPerson } from '../access/policy/index.ts';
 import { normaliseNhsNumber } from '../nhs/nhsNumber.ts';
 import type { FeedFreshness, FhirJson, OrganisationInfo, SourceRecordView, StoredEntry } from './types.ts';
@@ -69,14 +69,22 @@ export async function loadPerson(db: Kysely<Tables>, personId: string, opts: { t
  * read only for a current person who has not opted out (`loaded` is null otherwise): it is the
  * caller's decide() that says whether any of it may be shown, and nothing is read for a person
  * every purpose of a read refuses.
+ *
+ * `onlyIfRelated` (a read that needs a legitimate relationship, such as viewing the record for
+ * direct care): the record is read only when the facts show one could be inferred — a GP
+ * registration with the user's practice, care at the user's organisation, or a declaration of the
+ * user's — so a user with no relationship to the person never has the person's record read into
+ * the server at all, only to be dropped. It is a screen, not the decision: decide() still decides
+ * on the facts, and a caller whose decision allows what the screen held back reads the record apart.
  */
 export async function loadPersonWithFacts(
-  db: Kysely<Tables>, personId: string, user: AccessFactsUser, now: Date, opts: { types?: readonly string[] } = {},
+  db: Kysely<Tables>, personId: string, user: AccessFactsUser, now: Date, opts: { types?: readonly string[]; onlyIfRelated?: boolean } = {},
 ): Promise<{ person: DecisionPerson; loaded: LoadedPerson | null }> {
   if (!isPersonId(personId)) return { person: { exists: false, optedOut: false }, loaded: null };
   const rows = await sql<LoadRow>`
     with a as (${accessFactsQuery(personId, user, now)}),
-    ${loadCtes(personId, opts.types, FACTS_ALLOW_LOADING)}
+    g as (select ${opts.onlyIfRelated ? factsShowRelationship(user) : FACTS_ALLOW_LOADING} as read),
+    ${loadCtes(personId, opts.types, READ_WHEN_FACTS_ALLOW)}
     ${factsSelect}
     union all
     ${loadSelect}`.execute(db);
@@ -103,7 +111,8 @@ export async function personsByNhsNumberWithFacts(
     ), one as (
       select case when count(*) = 1 then (array_agg(person_id))[1] end as id from c
     ), a as (${accessFactsQuery(only, user, now)}),
-    ${loadCtes(only, opts.types, FACTS_ALLOW_LOADING)}
+    g as (select ${FACTS_ALLOW_LOADING} as read),
+    ${loadCtes(only, opts.types, READ_WHEN_FACTS_ALLOW)}
     select 'c' as kind, person_id::text as id, null::text as feed_id, null::text as resource_type, null::text as source_id, null::text as source_version,
            null::text as source_org, null::jsonb as body, null::text[] as sensitive_categories, null::int8 as at, null::text as nhs_number,
            null::boolean as nhs_number_verified
@@ -121,19 +130,42 @@ export async function personsByNhsNumberWithFacts(
 /** The record is read with the facts only for a current person who has not opted out. */
 const FACTS_ALLOW_LOADING = sql`(select present and not opted_out from a)`;
 
+/** Whether the record is read (CTE `g`, worked out once from the facts). */
+const READ_WHEN_FACTS_ALLOW = sql`(select read from g)`;
+
+/**
+ * FACTS_ALLOW_LOADING, and only when the facts (CTE `a`) hold something a relationship of the user
+ * could be inferred from: a declaration, care at the user's organisation (the facts' only rows
+ * other than Patient ones), or a Patient record naming the user's organisation as the practice
+ * (as namesPractice in src/access/facts.ts reads it). Wider than inferRelationship, never narrower
+ * for the same facts: it does not look at dates or statuses.
+ */
+function factsShowRelationship(user: AccessFactsUser): RawBuilder<unknown> {
+  return sql`(select present and not opted_out and (
+      declarations is not null
+      or exists (select 1 from json_array_elements(a.resources) x
+                  where x ->> 't' <> 'Patient'
+                     or exists (
+                          select 1 from json_array_elements(case when json_typeof(x -> 'gp') = 'array' then x -> 'gp' else '[]'::json end) ref
+                           where ref -> 'identifier' ->> 'system' = ${ODS_SYSTEM}
+                             and upper(btrim(ref -> 'identifier' ->> 'value')) = ${user.organisation.ods.toUpperCase()})))
+    from a)`;
+}
+
 /** The row of the facts (CTE `a`), in the load's columns. */
 const factsSelect = sql`
     select 'a' as kind, null::text as id, null::text as feed_id, null::text as resource_type, null::text as source_id, null::text as source_version,
-           null::text as source_org, to_jsonb(a) as body, null::text[] as sensitive_categories, null::int8 as at, null::text as nhs_number,
-           null::boolean as nhs_number_verified
+           null::text as source_org, to_jsonb(a) || jsonb_build_object('read', ${READ_WHEN_FACTS_ALLOW}) as body, null::text[] as sensitive_categories,
+           null::int8 as at, null::text as nhs_number, null::boolean as nhs_number_verified
       from a`;
 
 async function factsAndRecord(
   db: Kysely<Tables>, personId: string, rows: readonly LoadRow[], user: AccessFactsUser, now: Date,
 ): Promise<{ person: DecisionPerson; loaded: LoadedPerson | null }> {
-  const facts = rows.find((r) => r.kind === 'a');
-  const person = accessFactsOf(facts?.body as FactsQueryRow | undefined, user, now);
-  if (!person.exists || person.optedOut) return { person, loaded: null };
+  const facts = rows.find((r) => r.kind === 'a')?.body as (FactsQueryRow & { read: boolean | null }) | undefined;
+  const person = accessFactsOf(facts, user, now);
+  // `read`: whether the statement read the record (its rows are absent, not merely none, otherwise).
+  if (!person.exists || person.optedOut || facts?.read !== true) return { person, loaded: null };
   return { person, loaded: await loadedFrom(db, personId, rows) };
 }
 

@@ -69,8 +69,11 @@ export async function readPathDeps(db: Kysely<Tables>, config: Config, now: () =
       return decide(input.user.decisionUser, person ?? { exists: false, optedOut: false }, input.purpose, input.now, options);
     },
     async decideAndLoad(input) {
-      // One statement for the facts and the record; the record is handed on only with an allowing decision.
-      const { person, loaded } = await loadPersonWithFacts(db, input.personId, input.user.decisionUser, input.now, input.types ? { types: input.types } : {});
+      // One statement for the facts and the record; the record is handed on only with an allowing
+      // decision. Viewing the record needs a relationship: without facts one could come from, the
+      // record is not even read (an allowing decision the screen did not foresee reads it apart).
+      const onlyIfRelated = input.purpose === 'direct-care-view';
+      const { person, loaded } = await loadPersonWithFacts(db, input.personId, input.user.decisionUser, input.now, { onlyIfRelated, ...(input.types ? { types: input.types } : {}) });
       const decision = decide(input.user.decisionUser, person, input.purpose, input.now, options);
       return { decision, loaded: decision.allow ? loaded : null };
     },
