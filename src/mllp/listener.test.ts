@@ -67,6 +67,20 @@ describe('MLLP listener', () => {
     await l.close();
   });
 
+  it('reports an error of the listening socket and goes on answering', async () => {
+    const errors: string[] = [];
+    const l = await startMllpListener({ port: 0, host: '127.0.0.1', maxMessageBytes: 1 << 20, idleTimeoutMs: 10_000, onError: (e) => errors.push((e as Error).message) }, handler);
+    // As accept() reports when the process runs out of file descriptors.
+    l.server.emit('error', Object.assign(new Error('accept EMFILE'), { code: 'EMFILE' }));
+    expect(errors).toEqual(['MLLP listener: accept EMFILE']);
+    const socket = net.createConnection({ host: '127.0.0.1', port: l.port });
+    const acks = collect(socket, 1);
+    socket.write(frame(message('AFTER')));
+    expect((await acks)[0]).toContain('MSA|AA|AFTER');
+    socket.destroy();
+    await l.close();
+  });
+
   it('refuses an over-size message without an ACK and goes on with the next', async () => {
     const l = await startMllpListener({ port: 0, host: '127.0.0.1', maxMessageBytes: 200, idleTimeoutMs: 10_000, onError: () => undefined }, handler);
     const socket = net.createConnection({ host: '127.0.0.1', port: l.port });

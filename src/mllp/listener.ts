@@ -27,7 +27,7 @@ export interface MllpOptions {
 
 const MAX_BACKLOG = 32;
 
-export async function startMllpListener(opts: MllpOptions, handle: MllpHandler): Promise<{ port: number; close(): Promise<void>; connections(): number }> {
+export async function startMllpListener(opts: MllpOptions, handle: MllpHandler): Promise<{ server: net.Server; port: number; close(): Promise<void>; connections(): number }> {
   const sockets = new Set<net.Socket>();
   const onConnection = (socket: net.Socket) => {
     sockets.add(socket);
@@ -76,9 +76,15 @@ export async function startMllpListener(opts: MllpOptions, handle: MllpHandler):
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
   });
+  // Once listening, an error of the listening socket itself (running out of file descriptors as
+  // connections are accepted, say) is reported and the listener goes on: unheard, it would end the
+  // whole server. Each connection's own errors close only that connection (above).
+  server.on('error', (err: Error) => opts.onError?.(new Error(`MLLP listener: ${err.message}`)));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   return {
+    /** The listening server (for diagnostics and tests). */
+    server,
     port,
     connections: () => sockets.size,
     close: () => new Promise<void>((resolve) => {

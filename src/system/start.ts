@@ -142,7 +142,7 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   return {
     http, httpPort, mllpPort: mllp.port,
     drained: async () => {
-      // Workers each take a share of the feeds, so one idle worker is not proof: ask the inbox.
+      // Drained answers for what was pending when asked; ask the inbox whether more came meanwhile.
       do await workers.drained();
       while ((await pendingCount(database.db)) > 0);
       await recheck();
