@@ -49,20 +49,41 @@ export class BundleIndex {
     return undefined;
   }
 
-  /** A copy of `value` whose references to entries of this bundle read `Type/<source id>`. */
+  /**
+   * `value` with its references to entries of this bundle reading `Type/<source id>`: a copy along
+   * the path to each reference rewritten, everything else shared with `value` (which is never
+   * changed). Copying every element of every resource made receiving a bundle allocate twice.
+   */
   rewrite<T>(value: T): T {
-    if (Array.isArray(value)) return value.map((v: unknown) => this.rewrite(v)) as T;
     if (value === null || typeof value !== 'object') return value;
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      if (key === 'reference' && typeof v === 'string') {
-        const target = this.resolve(v);
-        out[key] = target ? `${target.resourceType}/${target.sourceId}` : v;
-      } else {
-        out[key] = this.rewrite(v);
+    if (Array.isArray(value)) {
+      let copy: unknown[] | null = null;
+      for (let i = 0; i < value.length; i++) {
+        const was: unknown = value[i];
+        const now = this.rewrite(was);
+        if (copy === null && now !== was) copy = value.slice(0, i);
+        copy?.push(now);
       }
+      return (copy ?? value) as T;
     }
-    return out as T;
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    let copy: Record<string, unknown> | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const was = obj[key];
+      let now = was;
+      if (key === 'reference' && typeof was === 'string') {
+        const target = this.resolve(was);
+        if (target) now = `${target.resourceType}/${target.sourceId}`;
+      } else now = this.rewrite(was);
+      if (copy === null && now !== was) {
+        copy = {};
+        for (let j = 0; j < i; j++) copy[keys[j]!] = obj[keys[j]!];
+      }
+      if (copy !== null) copy[key] = now;
+    }
+    return (copy ?? value) as T;
   }
 }
 
