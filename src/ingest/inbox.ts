@@ -29,40 +29,26 @@ export async function storeInInbox(db: Kysely<Tables>, item: InboxItem, at: Date
 
 export type ClaimedRow = Selectable<InboxTable>;
 
-/** The advisory-lock space of inbox feeds (the first key of pg_try_advisory_xact_lock(int, int)). */
-const FEED_LOCK_SPACE = 0x0c1a1;
-
-/** What one claim took; `busy`: nothing, though rows are pending (other workers hold their feeds). */
-export interface Claim { rows: ClaimedRow[]; busy: boolean }
-
 /**
- * Claims up to `limit` pending rows of one feed, oldest first, inside the caller's transaction:
- * of the feeds with pending messages, the one whose oldest is oldest among those no other worker
- * holds. The worker holds that feed until its transaction ends (an advisory lock of the
- * transaction), so one feed's messages — often about the same people — go through one worker at
- * a time and in order, while the workers share out whichever feeds have work. (A fixed share of
- * the feeds per worker, by hash, left a generated county's two HL7 feeds both to one worker: the
- * other had nothing to do while they drained.) Each claim is a few probes of the (feed_id, id)
- * index however long the backlog is; a feed's lock is tried only when the feeds before it are held.
+ * Claims up to `limit` pending rows, oldest first, inside the caller's transaction. With a
+ * partition, a worker takes only the feeds that hash to it: one feed's messages (often about the
+ * same people) then stay with one worker, so workers do not fight over the same person records.
+ * It claims from one feed at a time — the one of its share whose oldest pending message is the
+ * oldest — so each claim is a few probes of the (feed_id, id) index however long the backlog is.
  */
-export async function claimPending(trx: Kysely<Tables>, limit: number): Promise<Claim> {
-  const r = await sql<ClaimedRow>`
-    with oldest as (
-      select f.id as feed_id, (select i.id from inbox i where i.status = 'pending' and i.feed_id = f.id order by i.id limit 1) as first
-        from feeds f
-    ), free as (
-      -- In order, until one is free: offset 0 keeps the lock attempts out of the sort beneath.
-      select o.feed_id from (select feed_id, first from oldest where first is not null order by first offset 0) o
-       where pg_try_advisory_xact_lock(${FEED_LOCK_SPACE}, hashtext(o.feed_id))
-       limit 1
-    )
-    select * from inbox
-     where status = 'pending' and feed_id = (select feed_id from free)
-     order by id limit ${limit} for update skip locked`.execute(trx);
-  if (r.rows.length > 0) return { rows: r.rows, busy: false };
-  // Nothing claimed: empty, or every pending feed (or row) is some other worker's for now.
-  const pending = await sql<{ any: boolean }>`select exists (select 1 from inbox where status = 'pending') as any`.execute(trx);
-  return { rows: [], busy: pending.rows[0]?.any === true };
+export async function claimPending(trx: Kysely<Tables>, limit: number, partition?: { of: number; index: number }): Promise<ClaimedRow[]> {
+  const r = partition && partition.of > 1
+    ? await sql<ClaimedRow>`
+        with mine as (select id from feeds where mod(abs(hashtext(id)), ${partition.of}) = ${partition.index}),
+        oldest as (
+          select m.id as feed_id, (select i.id from inbox i where i.status = 'pending' and i.feed_id = m.id order by i.id limit 1) as first
+            from mine m)
+        select * from inbox
+         where status = 'pending' and feed_id = (select feed_id from oldest where first is not null order by first limit 1)
+         order by id limit ${limit} for update skip locked`.execute(trx)
+    : await sql<ClaimedRow>`
+        select * from inbox where status = 'pending' order by id limit ${limit} for update skip locked`.execute(trx);
+  return r.rows;
 }
 
 export async function markProcessed(trx: Kysely<Tables>, ids: number[], status: 'done' | 'failed', at: Date, error?: string): Promise<void> {

@@ -21,10 +21,10 @@ describe('delayBeforeClaim', () => {
 });
 
 describe.each(testEngines())('workers drained on %s', (engine) => {
-  // One feed, two workers: one holds the feed, the other finds it held. The worker that finds only
-  // held work must not count as drained while the other still has work (on the embedded engine an
-  // idle worker once did: the ingest bench timed a "drain" of 310,000 messages/s).
-  it('resolves only once every worker has found nothing pending', async () => {
+  // One feed, two workers: the whole backlog is in one worker's share and the other's is empty.
+  // The idle worker finding nothing must not count as drained while the other still has work
+  // (on the embedded engine it did: the ingest bench timed a "drain" of 310,000 messages/s).
+  it('resolves only once every worker has found its share empty', async () => {
     const t = await createTestDatabase(engine);
     try {
       await ensureOrganisations(t.db, [{ odsCode: 'RJE', name: 'UHNM', kind: 'acute', isaFrom: '2020-01-01' }]);

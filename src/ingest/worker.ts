@@ -27,10 +27,11 @@ export interface WorkerDeps {
   /** Told of every link change, for the audit log. */
   onBatch?: (trx: Kysely<Tables>, outcomes: Array<{ row: ClaimedRow; outcome: ApplyOutcome }>) => Promise<void>;
   batchSize?: number;
+  /** This worker's share of the feeds (see claimPending). */
+  partition?: { of: number; index: number };
 }
 
-/** `busy`: nothing claimed, though rows are pending — other workers hold their feeds (claimPending). */
-export interface BatchResult { claimed: number; done: number; failed: number; retryLater?: boolean; busy?: boolean }
+export interface BatchResult { claimed: number; done: number; failed: number; retryLater?: boolean }
 
 export async function processBatch(deps: WorkerDeps): Promise<BatchResult> {
   // Fast path: the whole batch in one go, resources written by one statement. Should any row fail,
@@ -52,8 +53,8 @@ class BatchRowFailed extends Error {}
 async function runBatch(deps: WorkerDeps, careful: boolean): Promise<BatchResult> {
   const batchSize = deps.batchSize ?? 50;
   return transaction(deps.db, async (trx) => {
-    const { rows, busy } = await claimPending(trx, batchSize);
-    if (rows.length === 0) return { claimed: 0, done: 0, failed: 0, busy };
+    const rows = await claimPending(trx, batchSize, deps.partition);
+    if (rows.length === 0) return { claimed: 0, done: 0, failed: 0 };
     const now = deps.now();
     const feeds = new Map<string, Feed>();
     const counters = new Map<string, { accepted: number; rejected: number; success: boolean }>();
@@ -145,10 +146,12 @@ function deadLetterKind(row: ClaimedRow): 'hl7v2' | 'fhir-bundle' | 'csv-row' {
 
 /**
  * After a claim that found nothing, how long a woken worker still waits before claiming again.
- * Every stored message wakes the idle workers; a worker that found every pending feed held by
- * another (one feed sending, two workers) would otherwise claim again for every message stored —
- * database time taken from the very inserts senders wait on. A feed that another worker lets go
- * of, or new work, is picked up at most this much later; a worker that found work is never held back.
+ * Every stored message wakes the idle workers; a worker whose share of the feeds has nothing
+ * pending (with two workers, both HL7 feeds of the generated county hash to one share) would
+ * otherwise claim again for every message stored, and each such claim reads through the whole
+ * pending backlog of the other shares, since the share is worked out row by row — database time
+ * taken from the very inserts senders wait on, growing with the backlog. New work in an idle
+ * share is picked up at most this much later; a busy worker is never held back.
  */
 export const EMPTY_CLAIM_GAP_MS = 100;
 
@@ -184,11 +187,11 @@ async function hasOneConnection(db: Kysely<Tables>): Promise<boolean> {
 export interface Workers { wake(): void; stop(): Promise<void>; drained(): Promise<void> }
 
 /**
- * Workers here and in other processes claim from one inbox, each a feed no other holds at the
- * moment (claimPending). Drained means every worker found nothing pending at all since asked: a
- * worker that finds only feeds others hold is busy, not empty.
+ * `share`: where these workers sit among all the workers claiming from one inbox — several
+ * processes on PostgreSQL each run some — so that every worker anywhere owns its own share of the
+ * feeds (worker i here claims share first + i of of). Default: these are all the workers.
  */
-export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unknown) => void): Workers {
+export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unknown) => void, share: { of: number; first: number } = { of: count, first: 0 }): Workers {
   let stopping = false;
   let wakers: Array<() => void> = [];
   // Each waiter waits for every worker to have found its share empty since it asked: one idle
@@ -207,6 +210,7 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
   const stopSignal = new Promise<void>((resolve) => { stopped = resolve; });
   const oneConnection = hasOneConnection(deps.db);
   const loop = async (index: number) => {
+    const own: WorkerDeps = { ...deps, partition: { of: share.of, index: share.first + index } };
     let lastEmptyAt: number | null = null;
     const giveWay = (await oneConnection) ? inboxWriterFor(deps.db) : undefined;
     while (!stopping) {
@@ -222,13 +226,12 @@ export function startWorkers(deps: WorkerDeps, count: number, onError: (err: unk
       const asked = idleWaiters.slice();
       let r: BatchResult = { claimed: 0, done: 0, failed: 0 };
       try {
-        r = await processBatch(deps);
+        r = await processBatch(own);
       } catch (err) {
         onError(err);
       }
       lastEmptyAt = r.claimed === 0 && !r.retryLater ? performance.now() : null;
-      // Only a claim that found nothing pending at all counts towards drained.
-      if (r.claimed === 0 && !r.retryLater && !r.busy) {
+      if (r.claimed === 0 && !r.retryLater) {
         for (const w of asked) w.left.delete(index);
         const still = idleWaiters.filter((w) => w.left.size > 0);
         const done = idleWaiters.filter((w) => w.left.size === 0);

@@ -39,7 +39,7 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
     db: database.db, mapStored, now,
     categorise: (r) => categoriseResource(r as never),
     onBatch: auditBatchLinks(now),
-  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }), spec.share);
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     await workers.stop();

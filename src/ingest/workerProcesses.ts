@@ -16,6 +16,7 @@ import type { Workers } from './worker.ts';
 export interface WorkerProcessSpec {
   postgres: PostgresOptions;
   workers: number;
+  share: { of: number; first: number };
   /** Added to the process's niceness (0 = the server's priority). */
   nice: number;
 }
@@ -63,6 +64,7 @@ export function startWorkerProcesses(opts: WorkerProcessOptions): Workers & { pi
   const slots = Array.from({ length: opts.processes }, (_, p) => {
     const spec: WorkerProcessSpec = {
       postgres: opts.postgres, workers: opts.workersEach, nice: opts.nice ?? WORKER_NICE,
+      share: { of: opts.processes * opts.workersEach, first: p * opts.workersEach },
     };
     const slot = {
       child: null as ChildProcess | null,
