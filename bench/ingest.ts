@@ -15,6 +15,7 @@
  *   npm run bench -- ingest [--persons 100000] [--connections 16] [--engine postgres|pglite] [--drain false]
  *     [--worker-processes N]   (PostgreSQL: inbox workers in N processes of their own; 0 = in the server's; default as configured)
  *     [--worker-nice N]        (niceness added to those processes; default as configured)
+ *     [--worker-give-way-ms N] (their workers wait for senders to be quiet this long before a batch; 0 = never; default as configured)
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -200,7 +201,7 @@ async function drainedFully(workers: Workers, db: Kysely<Tables>): Promise<void>
   while ((await pendingCount(db)) > 0);
 }
 
-export async function run(opts: { persons?: number; connections?: number; engine?: string; drain?: boolean; workerProcesses?: number; workerNice?: number } = {}): Promise<unknown> {
+export async function run(opts: { persons?: number; connections?: number; engine?: string; drain?: boolean; workerProcesses?: number; workerNice?: number; workerGiveWayMs?: number } = {}): Promise<unknown> {
   const persons = opts.persons ?? 10_000;
   const connections = opts.connections ?? 16;
   const dir = mkdtempSync(path.join(tmpdir(), 'ohc-bench-ingest-'));
@@ -218,6 +219,7 @@ export async function run(opts: { persons?: number; connections?: number; engine
   const env: Record<string, string> = { PORT: '0', MLLP_PORT: '0', LOG_LEVEL: 'silent' };
   if (opts.workerProcesses !== undefined) env.OHC_INGEST_WORKER_PROCESSES = String(opts.workerProcesses);
   if (opts.workerNice !== undefined) env.OHC_INGEST_WORKER_NICE = String(opts.workerNice);
+  if (opts.workerGiveWayMs !== undefined) env.OHC_INGEST_WORKER_GIVE_WAY_MS = String(opts.workerGiveWayMs);
   const config = loadConfig(env, process.cwd());
 
   const rows: Row[] = [];
@@ -303,7 +305,7 @@ export async function run(opts: { persons?: number; connections?: number; engine
   printTable(`ingest: ${persons} persons (${summary.hl7Messages} HL7 messages, ${summary.fhirEntries} FHIR entries, ${summary.csvRows} CSV rows)`, rows.map((r) => ({
     engine: r.engine, format: r.format, items: r.items, 'acked/s': Math.round(r.ackPerSec), 'end-to-end/s': Math.round(r.endToEndPerSec), 'raw insert/s': Math.round(r.rawInsertPerSec), 'e2e ÷ raw': r.ratioToRaw.toFixed(4),
   })));
-  const result = { name: 'ingest', ...machine(), persons, connections, ingestWorkers: config.ingestWorkers, ingestWorkerProcesses: config.ingestWorkerProcesses, ingestWorkerNice: config.ingestWorkerNice, rows };
+  const result = { name: 'ingest', ...machine(), persons, connections, ingestWorkers: config.ingestWorkers, ingestWorkerProcesses: config.ingestWorkerProcesses, ingestWorkerNice: config.ingestWorkerNice, ingestWorkerGiveWayMs: config.ingestWorkerGiveWayMs, rows };
   process.stdout.write(`\nwrote ${writeResult('ingest', result)}\n`);
   rmSync(dir, { recursive: true, force: true });
   return result;

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.ts';
 describe('configuration', () => {
   it('defaults to the embedded single-machine setup', () => {
     const c = loadConfig({}, '/srv/ohc');
-    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/srv/ohc/.ohc', port: 8080, mllpPort: 2575, ingestWorkers: 2, ingestWorkerProcesses: 1, ingestWorkerNice: 10 });
+    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/srv/ohc/.ohc', port: 8080, mllpPort: 2575, ingestWorkers: 2, ingestWorkerProcesses: 1, ingestWorkerNice: 10, ingestWorkerGiveWayMs: 2 });
   });
   it.each([
     [{ PORT: 'eighty' }, 'PORT: "eighty" is not a whole number (for example PORT=8080)'],
@@ -15,6 +15,7 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent (for example LOG_LEVEL=info)'],
     [{ OHC_INGEST_WORKER_PROCESSES: '17' }, 'OHC_INGEST_WORKER_PROCESSES: 17 is outside 0..16 (for example OHC_INGEST_WORKER_PROCESSES=1)'],
     [{ OHC_INGEST_WORKER_NICE: '20' }, 'OHC_INGEST_WORKER_NICE: 20 is outside 0..19 (for example OHC_INGEST_WORKER_NICE=10)'],
+    [{ OHC_INGEST_WORKER_GIVE_WAY_MS: '5000' }, 'OHC_INGEST_WORKER_GIVE_WAY_MS: 5000 is outside 0..1000 (for example OHC_INGEST_WORKER_GIVE_WAY_MS=2)'],
     [{ OHC_SNAPSHOT_MAX_REMOVAL_SHARE: '2' }, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE: "2" is not a share between 0 and 1 (for example OHC_SNAPSHOT_MAX_REMOVAL_SHARE=0.2)'],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env, '/x')).toThrow(ConfigError);

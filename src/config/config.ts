@@ -28,6 +28,12 @@ export interface Config {
   ingestWorkerProcesses: number;
   /** Niceness added to those processes: higher gives acknowledging senders more of a busy CPU. */
   ingestWorkerNice: number;
+  /**
+   * While receiving keeps the server's event loop busy, those processes' workers take their next
+   * batch only once senders have been quiet this long (in ms; at most a second later): storing and
+   * acknowledging messages comes first. 0: the workers never wait for senders.
+   */
+  ingestWorkerGiveWayMs: number;
   /** A snapshot extract that would remove more than this share of a feed's rows needs confirmation. */
   snapshotMaxRemovalShare: number;
   /** TLS for the MLLP listener: both files, or neither. */
@@ -145,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ingestWorkers: int(env, 'OHC_INGEST_WORKERS', 2, 1, 64, '2'),
     ingestWorkerProcesses: int(env, 'OHC_INGEST_WORKER_PROCESSES', 1, 0, 16, '1'),
     ingestWorkerNice: int(env, 'OHC_INGEST_WORKER_NICE', 10, 0, 19, '10'),
+    ingestWorkerGiveWayMs: int(env, 'OHC_INGEST_WORKER_GIVE_WAY_MS', 2, 0, 1000, '2'),
     snapshotMaxRemovalShare: share(env, 'OHC_SNAPSHOT_MAX_REMOVAL_SHARE', 0.2, '0.2'),
     mllpTls: tlsFiles(env, cwd),
     access: {

@@ -4,6 +4,7 @@ import { createTestDatabase, testEngines, type TestDatabase } from '../store/tes
 import { ensureOrganisations } from '../registry/organisations.ts';
 import { addFeed } from './feeds.ts';
 import { InboxWriter, inboxWriterFor } from './inboxWriter.ts';
+import { BUSY_LOOP_SHARE, givingWayWhenBusy } from '../ingest/worker.ts';
 import type { InboxItem } from './inbox.ts';
 
 const item = (messageId: string): InboxItem => ({ feedId: 'rje-pas', messageId, kind: 'hl7v2', content: `MSH|^~\\&|PAS|RJE|||||ADT^A08|${messageId}|P|2.4`, units: 1 });
@@ -36,6 +37,24 @@ describe.each(testEngines())('InboxWriter on %s', (engine) => {
     const stored = writer.store(item('GW1'), new Date());
     await writer.giveWay(0, 60_000);
     expect(await count('GW1')).toBe(1);
+    expect(await stored).toBe(true);
+  });
+
+  // Workers in other processes wait only while receiving keeps this server's loop busy: a
+  // moderate stream must not hold them to a batch a second.
+  it.each([
+    ['an idle loop: the worker goes at once, though a message is on its way', 0.1, false],
+    ['a loop just under the mark: goes at once', BUSY_LOOP_SHARE - 0.01, false],
+    ['a busy loop: waits until the message is stored and senders are quiet', BUSY_LOOP_SHARE, true],
+    ['a saturated loop: waits', 1, true],
+  ])('%s', async (_name, utilisation, waits) => {
+    const writer = new InboxWriter(t.db);
+    const id = `BW${String(utilisation)}`;
+    const stored = writer.store(item(id), new Date());
+    let storedFirst = false;
+    void stored.then(() => { storedFirst = true; });
+    await givingWayWhenBusy(writer, 2, () => utilisation)();
+    expect(storedFirst).toBe(waits);
     expect(await stored).toBe(true);
   });
 

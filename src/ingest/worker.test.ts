@@ -5,7 +5,7 @@ import { testRangeNhsNumber } from '../nhs/nhsNumber.ts';
 import { addFeed } from './feeds.ts';
 import { pendingCount, storeInInbox } from './inbox.ts';
 import { mapStored } from './mapStored.ts';
-import { delayBeforeClaim, startWorkers } from './worker.ts';
+import { delayBeforeClaim, loopUtilisation, startWorkers } from './worker.ts';
 
 describe('delayBeforeClaim', () => {
   it.each([
@@ -17,6 +17,22 @@ describe('delayBeforeClaim', () => {
     ['a clock that went back never waits more than the gap', 1000, 900, 100],
   ])('%s', (_name, lastEmptyAt, now, expected) => {
     expect(delayBeforeClaim(lastEmptyAt, now, 100)).toBe(expected);
+  });
+});
+
+describe('loopUtilisation', () => {
+  it('reads a loop kept busy as busy, and an idle one as idle, a window at a time', async () => {
+    const utilisation = loopUtilisation(50);
+    expect(utilisation()).toBe(0);
+    await new Promise((r) => setTimeout(r, 60));
+    const spinUntil = performance.now() + 80;
+    while (performance.now() < spinUntil) { /* the loop is busy */ }
+    const busy = utilisation();
+    // Asked again within the window: the same reading.
+    expect(utilisation()).toBe(busy);
+    expect(busy).toBeGreaterThan(0.4);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(utilisation()).toBeLessThan(0.2);
   });
 });
 

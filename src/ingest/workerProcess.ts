@@ -10,7 +10,8 @@
  * starts another process. It ends itself when the server goes away (the IPC channel closes).
  *
  * Messages from the server: wake (something was stored), drained (answer once every worker here
- * found its share empty), stop. To the server: ready, drained, error.
+ * found its share empty), go (the answer to give-way), stop. To the server: ready, drained,
+ * give-way (a worker asks before each claim, so that senders come first: see givingWayTo), error.
  */
 import os from 'node:os';
 import { openPostgres } from '../store/db.ts';
@@ -35,11 +36,27 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
   if (!process.connected) process.exit(0);
   const database = await openPostgres({ ...spec.postgres, poolSize: spec.workers + 1 });
   const now = () => new Date();
+  // Workers waiting for the server's go, by question; all let go should the server go away.
+  const waiting = new Map<number, () => void>();
+  let asked = 0;
+  const giveWay = () => new Promise<void>((resolve) => {
+    if (!process.connected) return resolve();
+    const id = asked++;
+    waiting.set(id, resolve);
+    send({ type: 'give-way', id });
+  });
+  const letGo = (id?: number) => {
+    for (const [k, resolve] of waiting) {
+      if (id !== undefined && k !== id) continue;
+      waiting.delete(k);
+      resolve();
+    }
+  };
   const workers = startWorkers({
     db: database.db, mapStored, now,
     categorise: (r) => categoriseResource(r as never),
     onBatch: auditBatchLinks(now),
-  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }), spec.share);
+  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }), { share: spec.share, giveWay });
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     await workers.stop();
@@ -49,12 +66,16 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
   })());
   process.on('message', (m: ToWorkerProcess) => {
     if (m.type === 'wake') workers.wake();
+    else if (m.type === 'go') letGo(m.id);
     else if (m.type === 'drained') void workers.drained().then(() => send({ type: 'drained', id: m.id }));
     else if (m.type === 'stop') void stop();
   });
   // The server went away (even by SIGKILL): finish the batch in hand and end. It may have gone
   // while this process was still loading, before anyone listened for the channel closing.
-  process.on('disconnect', () => void stop());
+  process.on('disconnect', () => {
+    letGo();
+    void stop();
+  });
   if (!process.connected) void stop();
   // Ctrl-C reaches the whole process group: the server decides when its workers stop (and if it
   // is gone, the channel closing says so). A service manager's SIGTERM stops them cleanly.

@@ -67,4 +67,39 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('inbox workers in a process of t
     }
     expect(workers.pids()).toEqual([]);
   }, 60_000);
+
+  it('take no batch while the server holds them back (giving way to senders), and go on when it lets them', async () => {
+    const t = await createTestDatabase('postgres');
+    const schema = (await sql<{ s: string }>`select current_schema() as s`.execute(t.db)).rows[0]!.s;
+    let holding = true;
+    let asked = 0;
+    const held: Array<() => void> = [];
+    const workers = startWorkerProcesses({
+      processes: 1, workersEach: 2, postgres: { url: process.env.TEST_DATABASE_URL!, schema },
+      giveWay: () => {
+        asked++;
+        return holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve();
+      },
+      onError: () => undefined,
+    });
+    try {
+      await ensureOrganisations(t.db, [{ odsCode: 'RJE', name: 'UHNM', kind: 'acute', isaFrom: '2020-01-01' }]);
+      await addFeed(t.db, { id: 'rje-pas', organisationOds: 'RJE', format: 'hl7v2' });
+      for (let i = 0; i < 20; i++) await storeInInbox(t.db, { feedId: 'rje-pas', messageId: `MSGGW${i}`, kind: 'hl7v2', content: a28(500 + i), units: 1 }, new Date());
+      await workers.ready();
+      workers.wake();
+      // Both workers have asked, and are still waiting.
+      await until(async () => held.length === 2);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await pendingCount(t.db)).toBe(20);
+      holding = false;
+      held.splice(0).forEach((go) => go());
+      do await workers.drained();
+      while ((await pendingCount(t.db)) > 0);
+      expect(asked).toBeGreaterThan(2);
+    } finally {
+      await workers.stop();
+      await t.dispose();
+    }
+  }, 60_000);
 });

@@ -23,8 +23,8 @@ export interface WorkerProcessSpec {
 
 export const SPEC_VARIABLE = 'OHC_WORKER_PROCESS_SPEC';
 
-export type ToWorkerProcess = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop' };
-export type FromWorkerProcess = { type: 'ready' } | { type: 'drained'; id: number } | { type: 'error'; message: string };
+export type ToWorkerProcess = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'go'; id: number } | { type: 'stop' };
+export type FromWorkerProcess = { type: 'ready' } | { type: 'drained'; id: number } | { type: 'give-way'; id: number } | { type: 'error'; message: string };
 
 /**
  * Niceness added to worker processes. At 10 the kernel gives a busy worker about a tenth of the
@@ -43,6 +43,11 @@ export interface WorkerProcessOptions {
   workersEach: number;
   postgres: PostgresOptions;
   nice?: number;
+  /**
+   * Asked by a worker before each claim; the worker goes on when it resolves (the server's inbox
+   * writer giving way to senders: see givingWayTo in worker.ts). Default: at once.
+   */
+  giveWay?: () => Promise<void>;
   onError: (err: unknown) => void;
 }
 
@@ -85,6 +90,10 @@ export function startWorkerProcesses(opts: WorkerProcessOptions): Workers & { pi
           else if (m.type === 'drained') {
             slot.asked.get(m.id)?.();
             slot.asked.delete(m.id);
+          } else if (m.type === 'give-way') {
+            const go = () => void slot.send({ type: 'go', id: m.id });
+            if (opts.giveWay) opts.giveWay().then(go, go);
+            else go();
           } else if (m.type === 'error') opts.onError(new Error(m.message));
         });
         child.on('error', (err) => opts.onError(err));

@@ -13,7 +13,7 @@ import { startControlServer } from '../cli/control.ts';
 import type { CliContext } from '../cli/context.ts';
 import { startMllpListener } from '../mllp/listener.ts';
 import { receiveHl7Text } from '../ingest/receive/hl7v2.ts';
-import { startWorkers, type Workers } from '../ingest/worker.ts';
+import { givingWayWhenBusy, startWorkers, type Workers } from '../ingest/worker.ts';
 import { startWorkerProcesses } from '../ingest/workerProcesses.ts';
 import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
@@ -70,8 +70,11 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   // On a PostgreSQL server the workers run in processes of their own, at a lower priority, so that
   // mapping and matching never hold up the event loop that answers senders (see workerProcess.ts).
   const apart = database.engine === 'postgres' && opts.postgres !== undefined && opts.workers === undefined && config.ingestWorkerProcesses > 0;
+  // Senders' messages are stored by one group commit; workers anywhere give way to it.
+  const writer = new InboxWriter(database.db);
   const workers: Workers = apart
-    ? startWorkerProcesses({ processes: config.ingestWorkerProcesses, workersEach: config.ingestWorkers, nice: config.ingestWorkerNice, postgres: opts.postgres!, onError })
+    ? startWorkerProcesses({ processes: config.ingestWorkerProcesses, workersEach: config.ingestWorkers, nice: config.ingestWorkerNice, postgres: opts.postgres!, onError,
+        ...(config.ingestWorkerGiveWayMs > 0 ? { giveWay: givingWayWhenBusy(writer, config.ingestWorkerGiveWayMs) } : {}) })
     : startWorkers({
         db: database.db, mapStored, now,
         categorise: (r) => categoriseResource(r as never),
@@ -92,7 +95,6 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const recheckTimer = setInterval(() => void recheck().catch(onError), 5000);
   recheckTimer.unref();
 
-  const writer = new InboxWriter(database.db);
   const store = (item: Parameters<InboxWriter['store']>[0], at: Date) => writer.store(item, at);
   const hooks = { stored: () => workers.wake(), store, keepMappings: !apart };
 
