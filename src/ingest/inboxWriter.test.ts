@@ -4,7 +4,7 @@ import { createTestDatabase, testEngines, type TestDatabase } from '../store/tes
 import { ensureOrganisations } from '../registry/organisations.ts';
 import { addFeed } from './feeds.ts';
 import { InboxWriter, inboxWriterFor } from './inboxWriter.ts';
-import { BUSY_LOOP_SHARE, givingWayWhenBusy } from '../ingest/worker.ts';
+import { BUSY_LOOP_SHARE, givingWayWhenBusy } from './worker.ts';
 import type { InboxItem } from './inbox.ts';
 
 const item = (messageId: string): InboxItem => ({ feedId: 'rje-pas', messageId, kind: 'hl7v2', content: `MSH|^~\\&|PAS|RJE|||||ADT^A08|${messageId}|P|2.4`, units: 1 });

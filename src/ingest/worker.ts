@@ -170,9 +170,10 @@ export function delayBeforeClaim(lastEmptyAt: number | null, now: number, gapMs 
  * of CPU they took it from the inserts senders wait on: those workers ask the server first (see
  * workerProcesses.ts), which holds them back only while receiving keeps its event loop busy, and
  * then until senders have been quiet a much shorter while (OHC_INGEST_WORKER_GIVE_WAY_MS; see
- * givingWayWhenBusy). Measured at 10,000 persons on PostgreSQL: HL7 ACKs from 1,476–1,655 to
- * 2,385–2,520/s, FHIR resources about 10% more. Under a steady stream each worker still runs a batch at least every
- * GIVE_WAY_MAX_MS, so the backlog moves; it drains at full speed once senders pause.
+ * givingWayWhenBusy). Measured at 100,000 persons on PostgreSQL: HL7 ACKs 2,159/s against 1,608
+ * without, FHIR resources 13,378 against 12,033. Under a steady stream each worker still runs a
+ * batch at least every GIVE_WAY_MAX_MS, so the backlog moves; it drains at full speed once senders
+ * pause.
  */
 const GIVE_WAY_QUIET_MS = 20;
 const GIVE_WAY_MAX_MS = 1000;

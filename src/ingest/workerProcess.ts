@@ -45,18 +45,15 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
     waiting.set(id, resolve);
     send({ type: 'give-way', id });
   });
-  const letGo = (id?: number) => {
-    for (const [k, resolve] of waiting) {
-      if (id !== undefined && k !== id) continue;
-      waiting.delete(k);
-      resolve();
-    }
+  const letGo = (id: number) => {
+    waiting.get(id)?.();
+    waiting.delete(id);
   };
   const workers = startWorkers({
     db: database.db, mapStored, now,
     categorise: (r) => categoriseResource(r as never),
     onBatch: auditBatchLinks(now),
-  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }), { share: spec.share, giveWay });
+  }, spec.workers, (err) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }), { share: spec.share, ...(spec.giveWay ? { giveWay } : {}) });
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     await workers.stop();
@@ -73,7 +70,7 @@ async function main(spec: WorkerProcessSpec): Promise<void> {
   // The server went away (even by SIGKILL): finish the batch in hand and end. It may have gone
   // while this process was still loading, before anyone listened for the channel closing.
   process.on('disconnect', () => {
-    letGo();
+    for (const id of [...waiting.keys()]) letGo(id);
     void stop();
   });
   if (!process.connected) void stop();

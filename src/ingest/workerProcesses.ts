@@ -19,6 +19,8 @@ export interface WorkerProcessSpec {
   share: { of: number; first: number };
   /** Added to the process's niceness (0 = the server's priority). */
   nice: number;
+  /** Workers ask the server (give-way) before each claim; without, they never ask. */
+  giveWay: boolean;
 }
 
 export const SPEC_VARIABLE = 'OHC_WORKER_PROCESS_SPEC';
@@ -68,7 +70,7 @@ export function startWorkerProcesses(opts: WorkerProcessOptions): Workers & { pi
 
   const slots = Array.from({ length: opts.processes }, (_, p) => {
     const spec: WorkerProcessSpec = {
-      postgres: opts.postgres, workers: opts.workersEach, nice: opts.nice ?? WORKER_NICE,
+      postgres: opts.postgres, workers: opts.workersEach, nice: opts.nice ?? WORKER_NICE, giveWay: opts.giveWay !== undefined,
       share: { of: opts.processes * opts.workersEach, first: p * opts.workersEach },
     };
     const slot = {
