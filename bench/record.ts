@@ -38,6 +38,7 @@ import { addUser } from '../src/access/index.ts';
 import { issueToken, tokenKey } from '../src/access/tokens.ts';
 import { appendAudit, ensureAuditPartitions } from '../src/audit/index.ts';
 import { CLI } from '../src/audit/system.ts';
+import { transportOf } from './support.ts';
 
 export interface RecordBenchRow {
   persons: number;
@@ -66,7 +67,7 @@ export interface RecordBenchRow {
 }
 
 export interface RecordBenchResult {
-  name: 'record'; node: string; engine: string; poolSize: number; seconds: number; seedSeconds: Record<string, number>; rows: RecordBenchRow[];
+  name: 'record'; node: string; engine: string; transport: string | null; sharedBuffers: string | null; poolSize: number; seconds: number; seedSeconds: Record<string, number>; rows: RecordBenchRow[];
 }
 
 const ORGS = [
@@ -78,6 +79,7 @@ const TYPES = ['Condition', 'Observation', 'MedicationStatement', 'Encounter', '
 const READER = { username: 'bench.gp', name: 'Bench GP', organisationOds: 'BGP01', role: 'clinician', registration: 'GMC:1234567', trainingValidUntil: '2099-12-31' } as const;
 /** Production's default (OHC_DB_POOL_SIZE): PostgreSQL, Node and the load generator share two cores. */
 const DEFAULT_POOL_SIZE = 10;
+const WARM_UP_SECONDS = 8;
 
 interface Opened { database: Database; engine: string; drop(): Promise<void> }
 
@@ -402,11 +404,14 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
   const rows: RecordBenchRow[] = [];
   const seedSeconds: Record<string, number> = {};
   let engine = '';
+  let sharedBuffers: string | null = null;
   for (const persons of sizes) {
     const opened = await openBenchDatabase(poolSize, opts.keep ? `bench_record_${persons}` : undefined);
     engine = opened.engine;
     try {
       const db = opened.database.db;
+      // The server's page cache: a county bigger than it is read through the operating system's.
+      if (engine === 'postgres') sharedBuffers ??= (await sql<{ s: string }>`select current_setting('shared_buffers') as s`.execute(db)).rows[0]?.s ?? null;
       const t0 = Date.now();
       const kept = opts.keep ? await seeded(db, persons) : null;
       const { people: everyone, resources } = kept ?? await seed(db, persons);
@@ -419,7 +424,12 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
       const server = await startServer(opened.database);
       try {
         await checkAnswers(db, server.url, server.token, people[0]!);
-        await apiRun(server.url, server.token, people, 2, 2); // warm-up: JIT, query plans
+        // Warm-up, so that every level measures a server in its steady state (as one that has run
+        // for a while is): compiled code, prepared statements and their plans on every pooled
+        // connection, the county's pages in the database's cache. Two clients for two seconds left
+        // the first levels measured cold, and a level measured alone (--clients 50) came out a
+        // third slower than the same level measured after the others.
+        await apiRun(server.url, server.token, people, 10, WARM_UP_SECONDS);
         for (const clients of clientCounts) {
           const backends = opened.engine === 'postgres' ? await poolBackends(db, poolSize) : [];
           const dbBefore = processCpuMs(backends);
@@ -448,7 +458,9 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
       await opened.drop();
     }
   }
-  const result: RecordBenchResult = { name: 'record', node: process.version, engine, poolSize, seconds: round((Date.now() - started) / 1000), seedSeconds, rows };
+  const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  const transport = engine === 'postgres' && url ? transportOf(url) : null;
+  const result: RecordBenchResult = { name: 'record', node: process.version, engine, transport, sharedBuffers, poolSize, seconds: round((Date.now() - started) / 1000), seedSeconds, rows };
   print(result);
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
   await mkdir(resultsDir, { recursive: true });
@@ -463,7 +475,7 @@ function print(r: RecordBenchResult): void {
   ].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-  process.stdout.write(`engine: ${r.engine}, pool ${r.poolSize}\n${fmt(head)}\n${lines.map(fmt).join('\n')}\n`);
+  process.stdout.write(`engine: ${r.engine}${r.transport ? ` (${r.transport}, shared_buffers ${r.sharedBuffers ?? '?'})` : ''}, pool ${r.poolSize}\n${fmt(head)}\n${lines.map(fmt).join('\n')}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

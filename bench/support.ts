@@ -12,6 +12,20 @@ export function benchEngines(only?: string): Engine[] {
   return only ? all.filter((e) => e === only) : all;
 }
 
+/**
+ * How a PostgreSQL URL reaches the server: through a Unix socket (a `host` that is a directory,
+ * as `postgres:///ohc?host=/var/run/postgresql`) or over TCP. On one machine the socket costs
+ * both sides less CPU per statement, so results name it.
+ */
+export function transportOf(url: string): 'Unix socket' | 'TCP' {
+  try {
+    const u = new URL(url);
+    return (u.searchParams.get('host') ?? u.hostname).startsWith('/') ? 'Unix socket' : 'TCP';
+  } catch {
+    return 'TCP';
+  }
+}
+
 /** A fresh migrated database: an on-disk PGlite folder (durability is part of the cost) or a new schema. */
 export async function freshDatabase(engine: Engine): Promise<{ database: Database; dispose(): Promise<void>; describe: string }> {
   if (engine === 'pglite') {
@@ -28,7 +42,7 @@ export async function freshDatabase(engine: Engine): Promise<{ database: Databas
   await c.end();
   const database = await openMigrated(() => openPostgres({ url, schema, poolSize: 20 }));
   return {
-    database, describe: `PostgreSQL ${version}`,
+    database, describe: `PostgreSQL ${version} (${transportOf(url)})`,
     dispose: async () => {
       await database.close();
       const d = new pg.Client({ connectionString: url });
