@@ -81,7 +81,8 @@ const READER = { username: 'bench.gp', name: 'Bench GP', organisationOds: 'BGP01
 const DEFAULT_POOL_SIZE = 10;
 const WARM_UP_SECONDS = 8;
 
-interface Opened { database: Database; engine: string; drop(): Promise<void> }
+/** `transport`: how PostgreSQL is reached (see transportOf); null on PGlite. */
+interface Opened { database: Database; engine: string; transport: string | null; drop(): Promise<void> }
 
 /**
  * A throwaway schema, or with `keep` the named one, made if absent and left in place afterwards so
@@ -92,7 +93,7 @@ export async function openBenchDatabase(poolSize = DEFAULT_POOL_SIZE, keep?: str
   const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!url) {
     const database = await openMigrated(() => openPGlite(null));
-    return { database, engine: 'pglite', drop: () => database.close() };
+    return { database, engine: 'pglite', transport: null, drop: () => database.close() };
   }
   const schema = keep ?? `bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: url });
@@ -101,7 +102,7 @@ export async function openBenchDatabase(poolSize = DEFAULT_POOL_SIZE, keep?: str
   await admin.end();
   const database = await openMigrated(() => openPostgres({ url, schema, poolSize }));
   return {
-    database, engine: 'postgres',
+    database, engine: 'postgres', transport: transportOf(url),
     async drop() {
       await database.close();
       if (keep) return;
@@ -404,10 +405,12 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
   const rows: RecordBenchRow[] = [];
   const seedSeconds: Record<string, number> = {};
   let engine = '';
+  let transport: string | null = null;
   let sharedBuffers: string | null = null;
   for (const persons of sizes) {
     const opened = await openBenchDatabase(poolSize, opts.keep ? `bench_record_${persons}` : undefined);
     engine = opened.engine;
+    transport ??= opened.transport;
     try {
       const db = opened.database.db;
       // The server's page cache: a county bigger than it is read through the operating system's.
@@ -458,8 +461,6 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
       await opened.drop();
     }
   }
-  const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  const transport = engine === 'postgres' && url ? transportOf(url) : null;
   const result: RecordBenchResult = { name: 'record', node: process.version, engine, transport, sharedBuffers, poolSize, seconds: round((Date.now() - started) / 1000), seedSeconds, rows };
   print(result);
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));

@@ -14,16 +14,19 @@ export function benchEngines(only?: string): Engine[] {
 
 /**
  * How a PostgreSQL URL reaches the server: through a Unix socket (a `host` that is a directory,
- * as `postgres:///ohc?host=/var/run/postgresql`) or over TCP. On one machine the socket costs
- * both sides less CPU per statement, so results name it.
+ * as `postgres:///ohc?host=/var/run/postgresql`) or over TCP. Results name it so that runs are
+ * compared like with like (a bare statement costs less CPU through the socket).
  */
 export function transportOf(url: string): 'Unix socket' | 'TCP' {
+  let host: string;
   try {
     const u = new URL(url);
-    return (u.searchParams.get('host') ?? u.hostname).startsWith('/') ? 'Unix socket' : 'TCP';
+    host = u.searchParams.get('host') ?? u.hostname;
   } catch {
-    return 'TCP';
+    // pg accepts some URLs the URL parser does not (`postgres://user@/db?host=/run/postgresql`).
+    host = /[?&]host=([^&]*)/.exec(url)?.[1] ?? '';
   }
+  return decodeURIComponent(host).startsWith('/') ? 'Unix socket' : 'TCP';
 }
 
 /** A fresh migrated database: an on-disk PGlite folder (durability is part of the cost) or a new schema. */
