@@ -4,7 +4,7 @@
  * (HAPI terser convention): `PID-5` is the family name. Values come back decoded; empty is undefined.
  */
 import { unescape, escape } from './escape.ts';
-import type { Hl7Encoding, Hl7Field, Hl7Message, Hl7Segment } from './model.ts';
+import type { Hl7Encoding, Hl7Field, Hl7Message, Hl7Repetition, Hl7Segment } from './model.ts';
 
 export interface Hl7Path {
   segment: string;
@@ -62,20 +62,36 @@ export interface Hl7Value {
   /** Component n (1-based), subcomponent s; undefined when empty. */
   c(component: number, subcomponent?: number): string | undefined;
   /** The repetition is empty. */
-  empty: boolean;
+  readonly empty: boolean;
+}
+
+// A class, not an object of closures: mapping reads every field of every message received through
+// these views, and one prototype method costs nothing per repetition where a closure allocated one.
+class RepetitionView implements Hl7Value {
+  constructor(private readonly rep: Hl7Repetition, private readonly enc: Hl7Encoding) {}
+
+  c(component: number, subcomponent = 1): string | undefined {
+    const raw = this.rep[component - 1]?.[subcomponent - 1];
+    return raw === undefined || raw === '' ? undefined : unescape(raw, this.enc);
+  }
+
+  get empty(): boolean {
+    return isEmptyRepetition(this.rep);
+  }
+}
+
+export function isEmptyRepetition(rep: Hl7Repetition): boolean {
+  for (const comp of rep) for (const s of comp) if (s !== '') return false;
+  return true;
 }
 
 export function repetitions(seg: Hl7Segment | undefined, enc: Hl7Encoding, fieldNo: number): Hl7Value[] {
   if (!seg) return [];
   const f = seg.fields[fieldNo - 1];
   if (!f) return [];
-  return f.map((rep) => ({
-    c(component: number, subcomponent = 1): string | undefined {
-      const raw = rep[component - 1]?.[subcomponent - 1];
-      return raw === undefined || raw === '' ? undefined : unescape(raw, enc);
-    },
-    empty: rep.every((comp) => comp.every((s) => s === '')),
-  }));
+  const out = new Array<Hl7Value>(f.length);
+  for (let i = 0; i < f.length; i++) out[i] = new RepetitionView(f[i] as Hl7Repetition, enc);
+  return out;
 }
 
 export function get(msg: Hl7Message, path: string): string | undefined {

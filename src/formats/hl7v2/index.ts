@@ -8,7 +8,7 @@ export { parse, parseBatch, parseSegment, readEncoding, splitSegments } from './
 export type { ParseResult, ParseOptions, BatchResult, Hl7Batch, BatchItem } from './parse.ts';
 export { serialise, serialiseSegment, serialiseField } from './serialise.ts';
 export { escape, unescape } from './escape.ts';
-export { get, segments, segment, field, value, repetitions, repetitionCount, fieldText, messageType, parsePath, makeSegment } from './access.ts';
+export { get, segments, segment, field, value, repetitions, isEmptyRepetition, repetitionCount, fieldText, messageType, parsePath, makeSegment } from './access.ts';
 export type { Hl7Path, Hl7Value, FieldInput } from './access.ts';
 export { parseHl7DateTime, formatHl7Timestamp, ukOffsetMinutes } from './datetime.ts';
 export type { Hl7DateTime } from './datetime.ts';

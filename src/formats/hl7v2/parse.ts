@@ -5,7 +5,7 @@
  * on any input and runs in time linear in the input.
  */
 import type { IngestError } from '../../ingest/sourceAction.ts';
-import { HEADER_SEGMENTS, type Hl7Encoding, type Hl7Field, type Hl7Message, type Hl7Segment } from './model.ts';
+import { HEADER_SEGMENTS, type Hl7Encoding, type Hl7Field, type Hl7Message, type Hl7Repetition, type Hl7Segment } from './model.ts';
 
 export type ParseResult = { ok: true; message: Hl7Message } | { ok: false; error: IngestError };
 
@@ -25,7 +25,8 @@ function fail(code: string, message: string, where: IngestError['where'], hl7Ack
 export function splitSegments(text: string): { text: string; line: number }[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const out: { text: string; line: number }[] = [];
-  const lines = body.split(/\r\n|\r|\n/);
+  // Most messages end segments with CR alone (the standard); a plain split is then the same as the pattern's.
+  const lines = body.includes('\n') ? body.split(/\r\n|\r|\n/) : body.split('\r');
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] as string;
     if (l.trim() === '') continue;
@@ -66,7 +67,19 @@ function splitField(raw: string, enc: Hl7Encoding): Hl7Field {
   if (!raw.includes(enc.repetition) && !raw.includes(enc.component) && !raw.includes(enc.subcomponent)) {
     return [[[raw]]];
   }
-  return raw.split(enc.repetition).map((rep) => rep.split(enc.component).map((comp) => comp.split(enc.subcomponent)));
+  // Loops rather than nested map callbacks: every field of every message received comes through here.
+  const reps = raw.split(enc.repetition);
+  const field: Hl7Field = new Array<Hl7Repetition>(reps.length);
+  for (let i = 0; i < reps.length; i++) {
+    const comps = (reps[i] as string).split(enc.component);
+    const rep: Hl7Repetition = new Array<string[]>(comps.length);
+    for (let j = 0; j < comps.length; j++) {
+      const comp = comps[j] as string;
+      rep[j] = comp.includes(enc.subcomponent) ? comp.split(enc.subcomponent) : [comp];
+    }
+    field[i] = rep;
+  }
+  return field;
 }
 
 /** One segment line under a known encoding. Header segments keep MSH-1 and MSH-2 as single leaves. */

@@ -4,7 +4,7 @@
  */
 import type { CodeableConcept, Coding, Reference } from 'fhir/r4';
 import type { DataQualityWarning, IngestError } from '../../sourceAction.ts';
-import { parseHl7DateTime, repetitions, segment, type Hl7DateTime, type Hl7Message, type Hl7Segment, type Hl7Value } from '../../../formats/hl7v2/index.ts';
+import { isEmptyRepetition, parseHl7DateTime, repetitions, segment, unescape, type Hl7DateTime, type Hl7Message, type Hl7Segment, type Hl7Value } from '../../../formats/hl7v2/index.ts';
 
 export type ValidDateTime = Extract<Hl7DateTime, { ok: true }>;
 
@@ -48,8 +48,18 @@ export function reps(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number): 
 
 /** First repetition's component, decoded; `""` (HL7 explicit null) reads as absent. */
 export function val(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number, component = 1, sub = 1): string | undefined {
-  const v = reps(m, seg, fieldNo)[0]?.c(component, sub)?.trim();
-  return v === undefined || v === '' || v === '""' ? undefined : v;
+  // reps(m, seg, fieldNo)[0]?.c(component, sub), read straight from the tree: mapping reads most
+  // fields this way, and building a view of every repetition to keep the first cost more than the read.
+  const f = seg?.fields[fieldNo - 1];
+  if (!f) return undefined;
+  for (const rep of f) {
+    if (isEmptyRepetition(rep)) continue;
+    const raw = rep[component - 1]?.[sub - 1];
+    if (raw === undefined || raw === '') return undefined;
+    const v = unescape(raw, m.msg.encoding).trim();
+    return v === '' || v === '""' ? undefined : v;
+  }
+  return undefined;
 }
 
 export const SYSTEMS = {
@@ -83,11 +93,15 @@ export function codeableConcept(m: Mapping, v: Hl7Value | undefined): CodeableCo
   const coding: Coding[] = [];
   const code = v.c(1)?.trim();
   const text = v.c(2)?.trim();
-  if (code) coding.push({ system: codeSystem(m, v.c(3)), code, ...(text ? { display: text } : {}) });
+  if (code) coding.push(text ? { system: codeSystem(m, v.c(3)), code, display: text } : { system: codeSystem(m, v.c(3)), code });
   const alt = v.c(4)?.trim();
-  if (alt) coding.push({ system: codeSystem(m, v.c(6)), code: alt, ...(v.c(5)?.trim() ? { display: v.c(5)?.trim() } : {}) });
+  const altText = v.c(5)?.trim();
+  if (alt) coding.push(altText ? { system: codeSystem(m, v.c(6)), code: alt, display: altText } : { system: codeSystem(m, v.c(6)), code: alt });
   if (coding.length === 0 && !text) return undefined;
-  return { ...(coding.length ? { coding } : {}), ...(text ? { text } : {}) };
+  const concept: CodeableConcept = {};
+  if (coding.length) concept.coding = coding;
+  if (text) concept.text = text;
+  return concept;
 }
 
 export function patientReference(m: Mapping, localId: string): Reference {

@@ -3,7 +3,7 @@
  * A04 arrived, A05 planned, A03 finished, A02 moves the location, A08 from the visit's own dates);
  * the visit number (PV1-19) is the sourceId, else the local patient id with the admit time.
  */
-import type { Encounter } from 'fhir/r4';
+import type { Encounter, EncounterLocation, Period } from 'fhir/r4';
 import type { SourceAction } from '../../sourceAction.ts';
 import { type Hl7Segment } from '../../../formats/hl7v2/index.ts';
 import { indexOf, optionalDateTime, organisationReference, patientReference, reject, reps, required, SYSTEMS, val, type Mapping } from './context.ts';
@@ -75,24 +75,28 @@ export function mapEncounter(m: Mapping, event: EncounterEvent, localId: string,
   const plannedStart = event === 'A05' && !admit ? optionalDateTime(m, m.msg.segments.find((s) => s.name === 'PV2'), 8, 'PV2-8') : undefined;
   const start = admit ?? plannedStart;
   const visit = val(m, pv1, 19);
+  // Present fields only, by assignment (as in mapPatient: spreading optional parts cost more than the rest of the mapping).
   const encounter: Encounter = {
     resourceType: 'Encounter',
-    ...(visit ? { identifier: [{ system: SYSTEMS.visit(m.ctx.feedId), value: visit }] } : {}),
     status,
     class: cls
       ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: cls.code, display: cls.display }
       : { system: 'http://terminology.hl7.org/CodeSystem/v3-NullFlavor', code: 'UNK', display: 'unknown' },
     subject: patientReference(m, localId),
-    ...(start || discharge ? { period: { ...(start ? { start: start.dateTime } : {}), ...(discharge ? { end: discharge.dateTime } : {}) } } : {}),
-    ...(current || prior
-      ? {
-          location: [
-            ...(prior ? [{ location: { display: prior }, status: 'completed' as const }] : []),
-            ...(current ? [{ location: { display: current }, status: status === 'finished' ? ('completed' as const) : status === 'planned' ? ('planned' as const) : ('active' as const) }] : []),
-          ],
-        }
-      : {}),
-    serviceProvider: organisationReference(m.ctx.odsCode),
   };
+  if (visit) encounter.identifier = [{ system: SYSTEMS.visit(m.ctx.feedId), value: visit }];
+  if (start || discharge) {
+    const period: Period = {};
+    if (start) period.start = start.dateTime;
+    if (discharge) period.end = discharge.dateTime;
+    encounter.period = period;
+  }
+  if (current || prior) {
+    const locations: EncounterLocation[] = [];
+    if (prior) locations.push({ location: { display: prior }, status: 'completed' });
+    if (current) locations.push({ location: { display: current }, status: status === 'finished' ? 'completed' : status === 'planned' ? 'planned' : 'active' });
+    encounter.location = locations;
+  }
+  encounter.serviceProvider = organisationReference(m.ctx.odsCode);
   return { kind: 'upsert', resourceType: 'Encounter', resource: encounter, sourceId, sourceVersion: version, subjectLocalId: localId };
 }

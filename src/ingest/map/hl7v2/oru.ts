@@ -8,7 +8,7 @@ import type { Attachment, CodeableConcept, DiagnosticReport, Observation, Observ
 import type { SourceAction } from '../../sourceAction.ts';
 import { type Hl7Segment } from '../../../formats/hl7v2/index.ts';
 import { edAttachment, looksEncapsulated, rpAttachment } from './attachment.ts';
-import { codeableConcept, indexOf, optionalDateTime, organisationReference, patientReference, reject, reps, SYSTEMS, val, type Mapping } from './context.ts';
+import { codeableConcept, optionalDateTime, organisationReference, patientReference, reject, reps, SYSTEMS, val, type Mapping } from './context.ts';
 
 const REPORT_STATUS: Record<string, DiagnosticReport['status']> = {
   F: 'final',
@@ -192,7 +192,7 @@ export function mapOru(m: Mapping, localId: string, version: string): SourceActi
     for (let i = start + 1; i < end; i++) {
       const obx = segs[i] as Hl7Segment;
       if (obx.name !== 'OBX') continue;
-      const owhere = { segment: 'OBX', segmentIndex: indexOf(m, obx) };
+      const owhere = { segment: 'OBX', segmentIndex: i + 1 };
       const obsCode = codeableConcept(m, reps(m, obx, 3)[0]);
       if (!obsCode) reject('required-field-missing', `OBX-3 (observation identifier) is empty at segment ${owhere.segmentIndex}`, { ...owhere, field: 'OBX-3' });
       const statusRaw = val(m, obx, 11)?.toUpperCase() ?? '';
@@ -203,9 +203,9 @@ export function mapOru(m: Mapping, localId: string, version: string): SourceActi
         category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }] }],
         code: obsCode,
         subject: patientReference(m, localId),
-        ...(obsEffective ? { effectiveDateTime: obsEffective.dateTime } : {}),
-        performer: [organisationReference(m.ctx.odsCode)],
       };
+      if (obsEffective) obs.effectiveDateTime = obsEffective.dateTime;
+      obs.performer = [organisationReference(m.ctx.odsCode)];
       const outcome = obxValue(m, obx, obs, owhere);
       if (outcome.attachment) {
         presentedForm.push(outcome.attachment);

@@ -97,32 +97,33 @@ export function mapPatient(m: Mapping): PatientMapping {
   const deathIndicator = val(m, pid, 30)?.toUpperCase();
   const gp = mapGp(m);
 
-  const patient: Patient = {
-    resourceType: 'Patient',
-    meta: { profile: ['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient'] },
-    identifier,
-    ...(names.length ? { name: names.map((n) => n.name) } : {}),
-    ...(telecom.points.length ? { telecom: telecom.points } : {}),
-    ...(sex ? { gender: sex } : {}),
-    ...(birth.fhir ? { birthDate: birth.fhir } : {}),
-    ...(death ? { deceasedDateTime: death.dateTime } : deathIndicator === 'Y' ? { deceasedBoolean: true } : {}),
-    ...(address.address ? { address: [address.address] } : {}),
-    ...(gp ? { generalPractitioner: [{ type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods }, ...(gp.name ? { display: gp.name } : {}) }] } : {}),
-  };
+  // Built by assignment, present fields only, rather than by spreading optional parts: every
+  // patient message received is mapped twice (to answer it, then by the worker), and the spreads
+  // were the largest part of mapping one.
+  const patient: Patient = { resourceType: 'Patient', meta: { profile: ['https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient'] }, identifier };
+  if (names.length) patient.name = names.map((n) => n.name);
+  if (telecom.points.length) patient.telecom = telecom.points;
+  if (sex) patient.gender = sex;
+  if (birth.fhir) patient.birthDate = birth.fhir;
+  if (death) patient.deceasedDateTime = death.dateTime;
+  else if (deathIndicator === 'Y') patient.deceasedBoolean = true;
+  if (address.address) patient.address = [address.address];
+  if (gp) patient.generalPractitioner = [gp.name ? { type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods }, display: gp.name } : { type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods } }];
 
-  const demographics: SourceDemographics = {
-    localId,
-    ...(nhsNumber !== undefined ? { nhsNumber, nhsNumberVerified: verified } : {}),
-    ...(legal?.family ? { family: legal.family } : {}),
-    ...(legal?.given.length ? { given: legal.given } : {}),
-    ...(birth.day ? { birthDate: birth.day } : {}),
-    ...(sex ? { sex } : {}),
-    ...(address.postcode ? { postcode: address.postcode } : {}),
-    ...(address.lines.length ? { addressLines: address.lines } : {}),
-    ...(telecom.phone ? { phone: telecom.phone } : {}),
-    ...(death && /^\d{4}-\d{2}-\d{2}$/.test(death.date) ? { deceasedDate: death.date } : {}),
-    ...(gp ? { gpPracticeOds: gp.ods } : {}),
-  };
+  const demographics: SourceDemographics = { localId };
+  if (nhsNumber !== undefined) {
+    demographics.nhsNumber = nhsNumber;
+    demographics.nhsNumberVerified = verified;
+  }
+  if (legal?.family) demographics.family = legal.family;
+  if (legal?.given.length) demographics.given = legal.given;
+  if (birth.day) demographics.birthDate = birth.day;
+  if (sex) demographics.sex = sex;
+  if (address.postcode) demographics.postcode = address.postcode;
+  if (address.lines.length) demographics.addressLines = address.lines;
+  if (telecom.phone) demographics.phone = telecom.phone;
+  if (death && /^\d{4}-\d{2}-\d{2}$/.test(death.date)) demographics.deceasedDate = death.date;
+  if (gp) demographics.gpPracticeOds = gp.ods;
   return { localId, demographics, patient };
 }
 
@@ -146,13 +147,12 @@ function mapNames(m: Mapping, pid: Hl7Segment): { name: HumanName; family?: stri
     const suffix = r.c(4)?.trim();
     const type = r.c(7)?.trim().toUpperCase() ?? '';
     const use = NAME_USE[type];
-    const name: HumanName = {
-      ...(use ? { use } : {}),
-      ...(family ? { family } : {}),
-      ...(given.length ? { given } : {}),
-      ...(prefix ? { prefix: [prefix] } : {}),
-      ...(suffix ? { suffix: [suffix] } : {}),
-    };
+    const name: HumanName = {};
+    if (use) name.use = use;
+    if (family) name.family = family;
+    if (given.length) name.given = given;
+    if (prefix) name.prefix = [prefix];
+    if (suffix) name.suffix = [suffix];
     return { name, family, given, legal: type === 'L' };
   });
   // Legal name first: it is the one the person index matches on.
@@ -214,15 +214,19 @@ function mapAddress(m: Mapping, pid: Hl7Segment): { address?: Address; postcode?
     }
   }
   const type = chosen.c(7)?.toUpperCase();
-  const address: Address = {
-    ...(type === 'H' || type === 'P' ? { use: 'home' as const } : type === 'B' || type === 'O' ? { use: 'work' as const } : type === 'C' ? { use: 'temp' as const } : {}),
-    ...(lines.length ? { line: lines } : {}),
-    ...(city ? { city } : {}),
-    ...(district ? { district } : {}),
-    ...(postcode ? { postalCode: postcode } : {}),
-    ...(country ? { country } : {}),
-  };
-  return { ...(Object.keys(address).length ? { address } : {}), ...(trustedPostcode ? { postcode: trustedPostcode } : {}), lines };
+  const address: Address = {};
+  if (type === 'H' || type === 'P') address.use = 'home';
+  else if (type === 'B' || type === 'O') address.use = 'work';
+  else if (type === 'C') address.use = 'temp';
+  if (lines.length) address.line = lines;
+  if (city) address.city = city;
+  if (district) address.district = district;
+  if (postcode) address.postalCode = postcode;
+  if (country) address.country = country;
+  const out: { address?: Address; postcode?: string; lines: string[] } = { lines };
+  if (address.use || lines.length || city || district || postcode || country) out.address = address;
+  if (trustedPostcode) out.postcode = trustedPostcode;
+  return out;
 }
 
 function mapTelecom(m: Mapping, pid: Hl7Segment): { points: ContactPoint[]; phone?: string } {
