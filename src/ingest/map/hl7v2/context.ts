@@ -46,7 +46,7 @@ export function reps(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number): 
   return repetitions(seg, m.msg.encoding, fieldNo).filter((r) => !r.empty);
 }
 
-/** First repetition's component, decoded; `""` (HL7 explicit null) reads as absent. */
+/** The first non-empty repetition's component, decoded and trimmed; empty and `""` (HL7 explicit null) read as absent. */
 export function val(m: Mapping, seg: Hl7Segment | undefined, fieldNo: number, component = 1, sub = 1): string | undefined {
   // reps(m, seg, fieldNo)[0]?.c(component, sub), read straight from the tree: mapping reads most
   // fields this way, and building a view of every repetition to keep the first cost more than the read.
