@@ -5,7 +5,8 @@
  *    fault model (names, dates, addresses, mistyped and missing NHS numbers, nicknames, typos,
  *    moves) linked in worker-sized transactions of 100 (each batch together, as the workers do; `match-both` also one by one), at 10,000 and 100,000 persons
  *    (more with `sizes`); records/s for each tenth of the run shows how cost grows with the index,
- *    and this process's CPU per record (steadier than records/s on a shared machine).
+ *    and the CPU per record of this process and of PostgreSQL (steadier than records/s on a shared
+ *    machine; their sum, against the two cores, bounds what any number of workers could reach).
  *    Quality against the generator's person keys is reported too.
  * 2. Quality through the real pipeline: a generated county (default 10,000 persons, default fault
  *    rates) ingested with ingestFiles for each feed and drainInbox; pairwise precision, recall, F1,
@@ -35,6 +36,7 @@ import { linkSourceRecord, linkSourceRecords } from '../src/mpi/link.ts';
 import { recheckAlone } from '../src/mpi/recheck.ts';
 import { evaluateLinks, type LinkEvaluation } from '../src/mpi/query.ts';
 import { ingestCounty, readTruth } from '../src/mpi/county.ts';
+import { postgresCpuMs } from './support.ts';
 
 export interface MatchRow {
   engine: Engine;
@@ -55,6 +57,11 @@ export interface MatchRow {
    * records/s on a shared machine (PostgreSQL's own CPU is not in it).
    */
   nodeCpuMsPerRecord: number;
+  /**
+   * Milliseconds of PostgreSQL's CPU per record over the same span (every PostgreSQL process on
+   * this machine: meaningful on a quiet one); null on PGlite, whose work is in nodeCpuMsPerRecord.
+   */
+  dbCpuMsPerRecord: number | null;
   quality: Pick<LinkEvaluation, 'precision' | 'recall' | 'f1' | 'reviewItems' | 'reviewShare' | 'unlinked'>;
 }
 
@@ -130,6 +137,7 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch', worke
     const tenths: number[] = [];
     const tenth = Math.ceil(items.length / 10);
     const cpuStarted = process.cpuUsage();
+    const dbCpuStarted = db.engine === 'postgres' ? postgresCpuMs() : null;
     const started = process.hrtime.bigint();
     let sliceStart = started;
     // With several workers, each takes the next batch when it finishes one; the recheck below finds
@@ -159,10 +167,12 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch', worke
     const recheckSeconds = Number(process.hrtime.bigint() - recheckStarted) / 1e9;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpu = process.cpuUsage(cpuStarted);
+    const dbCpuEnded = dbCpuStarted === null ? null : postgresCpuMs();
     const q = await evaluateLinks(db.db, truth);
     return {
       engine: db.engine, mode, ...(workers > 1 ? { workers } : {}), persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
       nodeCpuMsPerRecord: round((cpu.user + cpu.system) / 1000 / items.length),
+      dbCpuMsPerRecord: dbCpuStarted === null || dbCpuEnded === null ? null : round((dbCpuEnded - dbCpuStarted) / items.length),
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
     };
   } finally {
@@ -219,8 +229,8 @@ function table(head: string[], rows: string[][]): string {
 
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
-    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'node ms/rec', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds), String(x.nodeCpuMsPerRecord),
+    process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'node ms/rec', 'db ms/rec', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
+      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds), String(x.nodeCpuMsPerRecord), x.dbCpuMsPerRecord === null ? '-' : String(x.dbCpuMsPerRecord),
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
   }
   if (r.pipeline.length > 0) {

@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmarks: engines to run on, fresh databases, percentiles, tables, JSON. */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -80,4 +80,36 @@ export function writeResult(name: string, result: unknown): string {
 
 export function machine(): { node: string; cpus: number; loadAverage: number } {
   return { node: process.version, cpus: availableParallelism(), loadAverage: loadavg()[0] ?? 0 };
+}
+
+/**
+ * CPU used so far by every PostgreSQL process on this machine, in ms: backends, the WAL writer
+ * and checkpointer (writes cost there too), and, through the postmaster's children's time,
+ * backends that have since exited. Null when /proc shows no PostgreSQL (a server elsewhere). It
+ * counts everything PostgreSQL does, so it means something only on an otherwise quiet machine.
+ */
+export function postgresCpuMs(): number | null {
+  let ticks = 0;
+  let seen = false;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return null;
+  }
+  for (const pid of entries) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!stat.startsWith(`${pid} (postgres)`)) continue;
+    seen = true;
+    // After the command: utime, stime, cutime and cstime are the 12th to 15th fields, in clock ticks (100 a second on Linux).
+    const fields = stat.slice(stat.indexOf(') ') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return seen ? ticks * 10 : null;
 }
