@@ -18,7 +18,6 @@
  * `npm run bench -- record --sizes 10000,100000 --clients 1,10,50 --seconds 8 --pool-size 10 [--keep]`
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +37,7 @@ import { addUser } from '../src/access/index.ts';
 import { issueToken, tokenKey } from '../src/access/tokens.ts';
 import { appendAudit, ensureAuditPartitions } from '../src/audit/index.ts';
 import { CLI } from '../src/audit/system.ts';
-import { transportOf } from './support.ts';
+import { backendsCpuMs, transportOf } from './support.ts';
 
 export interface RecordBenchRow {
   persons: number;
@@ -364,27 +363,6 @@ async function poolBackends(db: Kysely<Tables>, size: number): Promise<number[]>
   return [...new Set(pids)];
 }
 
-/**
- * User and system CPU of these PostgreSQL backends so far in ms, or null when /proc does not show
- * them all as postgres processes (a server on another machine, whose pids mean nothing here).
- */
-function processCpuMs(pids: readonly number[]): number | null {
-  let ticks = 0;
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return null;
-    }
-    if (!stat.startsWith(`${pid} (postgres)`)) return null;
-    // Fields after the command: utime and stime are the 12th and 13th, in clock ticks (100 a second on Linux).
-    const fields = stat.slice(stat.indexOf(') ') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks * 10;
-}
-
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** A bench option given once arrives as a number, given as a list as an array. */
@@ -435,11 +413,11 @@ export async function run(opts: { sizes?: number | number[]; clients?: number | 
         await apiRun(server.url, server.token, people, 10, WARM_UP_SECONDS);
         for (const clients of clientCounts) {
           const backends = opened.engine === 'postgres' ? await poolBackends(db, poolSize) : [];
-          const dbBefore = processCpuMs(backends);
+          const dbBefore = backendsCpuMs(backends);
           const cpu = process.cpuUsage();
           const api = await apiRun(server.url, server.token, people, clients, seconds);
           const used = process.cpuUsage(cpu);
-          const dbAfter = processCpuMs(backends);
+          const dbAfter = backendsCpuMs(backends);
           // A backend the pool closed and replaced during the run would go uncounted: the same set before and after, or nothing.
           const sameBackends = backends.length > 0 && (await poolBackends(db, poolSize)).every((pid) => backends.includes(pid));
           const dbCpu = dbBefore !== null && dbAfter !== null && sameBackends ? dbAfter - dbBefore : null;

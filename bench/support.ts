@@ -83,33 +83,55 @@ export function machine(): { node: string; cpus: number; loadAverage: number } {
 }
 
 /**
+ * User and system CPU of a PostgreSQL process in clock ticks (100 a second on Linux), with its
+ * exited children's when asked; null when /proc does not show it as a postgres process (gone, or
+ * a server on another machine, whose pids mean nothing here).
+ */
+function postgresTicks(pid: string | number, withChildren: boolean): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!stat.startsWith(`${pid} (postgres)`)) return null;
+  // After the command: utime, stime, cutime and cstime are the 12th to 15th fields.
+  const f = stat.slice(stat.indexOf(') ') + 2).split(' ').map(Number);
+  return f[11]! + f[12]! + (withChildren ? f[13]! + f[14]! : 0);
+}
+
+/** CPU used so far by these PostgreSQL backends in ms, or null when any is not one (see postgresTicks). */
+export function backendsCpuMs(pids: readonly number[]): number | null {
+  let ticks = 0;
+  for (const pid of pids) {
+    const t = postgresTicks(pid, false);
+    if (t === null) return null;
+    ticks += t;
+  }
+  return ticks * 10;
+}
+
+/**
  * CPU used so far by every PostgreSQL process on this machine, in ms: backends, the WAL writer
  * and checkpointer (writes cost there too), and, through the postmaster's children's time,
  * backends that have since exited. Null when /proc shows no PostgreSQL (a server elsewhere). It
  * counts everything PostgreSQL does, so it means something only on an otherwise quiet machine.
  */
 export function postgresCpuMs(): number | null {
-  let ticks = 0;
-  let seen = false;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return null;
   }
+  let ticks = 0;
+  let seen = false;
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!stat.startsWith(`${pid} (postgres)`)) continue;
+    const t = postgresTicks(pid, true);
+    if (t === null) continue;
     seen = true;
-    // After the command: utime, stime, cutime and cstime are the 12th to 15th fields, in clock ticks (100 a second on Linux).
-    const fields = stat.slice(stat.indexOf(') ') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    ticks += t;
   }
   return seen ? ticks * 10 : null;
 }

@@ -4,7 +4,7 @@
  * only when PID-32 says "01" (NHS number status: present and verified); the local id is the first
  * other PID-3 identifier, else the NHS number. v2.3 feeds that put the NHS number in PID-2 are read too.
  */
-import type { Address, ContactPoint, HumanName, Identifier, Patient } from 'fhir/r4';
+import type { Address, ContactPoint, HumanName, Identifier, Patient, Reference } from 'fhir/r4';
 import type { SourceDemographics } from '../../sourceAction.ts';
 import { isValidNhsNumber } from '../../../nhs/nhsNumber.ts';
 import { parseHl7DateTime, type Hl7Segment } from '../../../formats/hl7v2/index.ts';
@@ -108,7 +108,11 @@ export function mapPatient(m: Mapping): PatientMapping {
   if (death) patient.deceasedDateTime = death.dateTime;
   else if (deathIndicator === 'Y') patient.deceasedBoolean = true;
   if (address.address) patient.address = [address.address];
-  if (gp) patient.generalPractitioner = [gp.name ? { type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods }, display: gp.name } : { type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods } }];
+  if (gp) {
+    const practice: Reference = { type: 'Organization', identifier: { system: SYSTEMS.ods, value: gp.ods } };
+    if (gp.name) practice.display = gp.name;
+    patient.generalPractitioner = [practice];
+  }
 
   const demographics: SourceDemographics = { localId };
   if (nhsNumber !== undefined) {
@@ -224,7 +228,7 @@ function mapAddress(m: Mapping, pid: Hl7Segment): { address?: Address; postcode?
   if (postcode) address.postalCode = postcode;
   if (country) address.country = country;
   const out: { address?: Address; postcode?: string; lines: string[] } = { lines };
-  if (address.use || lines.length || city || district || postcode || country) out.address = address;
+  if (Object.keys(address).length > 0) out.address = address;
   if (trustedPostcode) out.postcode = trustedPostcode;
   return out;
 }
