@@ -18,6 +18,7 @@ import { startWorkerProcesses } from '../ingest/workerProcesses.ts';
 import { mapStored } from '../ingest/mapStored.ts';
 import { categoriseResource } from '../access/policy/index.ts';
 import { ensureAuditPartitions } from '../audit/index.ts';
+import { durabilityWarnings, readDurabilitySettings } from '../store/durability.ts';
 import { auditBatchLinks } from '../ingest/auditLinks.ts';
 import { InboxWriter } from '../ingest/inboxWriter.ts';
 import { pendingCount } from '../ingest/inbox.ts';
@@ -61,6 +62,10 @@ export async function startSystem(opts: StartOptions): Promise<RunningSystem> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const onError = (err: unknown) => log(`error: ${err instanceof Error ? err.message : String(err)}`);
+
+  // Acknowledgements and the audit trail promise what is committed is kept: say so at once when
+  // the server's settings would not keep it through a crash.
+  if (database.engine === 'postgres') for (const w of durabilityWarnings(await readDurabilitySettings(database.db))) log(`warning: ${w}`);
 
   // Monthly audit partitions are made ahead of need, at start and then daily.
   await ensureAuditPartitions(database.db, { now: now() });
