@@ -111,7 +111,11 @@ export function fieldText(seg: Hl7Segment, enc: Hl7Encoding, fieldNo: number): s
 
 /** MSH-9 split into its parts. */
 export function messageType(msg: Hl7Message): { code: string; trigger: string; structure: string } {
-  return { code: get(msg, 'MSH-9.1') ?? '', trigger: get(msg, 'MSH-9.2') ?? '', structure: get(msg, 'MSH-9.3') ?? '' };
+  // Read straight from the header rather than by path: every message received asks this.
+  const msh = segment(msg, 'MSH');
+  if (!msh) return { code: '', trigger: '', structure: '' };
+  const enc = msg.encoding;
+  return { code: value(msh, enc, 9, 1) ?? '', trigger: value(msh, enc, 9, 2) ?? '', structure: value(msh, enc, 9, 3) ?? '' };
 }
 
 /**

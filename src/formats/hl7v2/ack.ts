@@ -128,6 +128,8 @@ export function sniffHeader(text: string): AckHeaderInfo {
 
 function rawField(text: string | undefined, enc: Hl7Encoding): Hl7Field {
   if (text === undefined) return [[['']]];
+  // Most header fields are one plain value (a facility code, a control id).
+  if (!text.includes(enc.repetition) && !text.includes(enc.component) && !text.includes(enc.subcomponent)) return [[[text]]];
   return text.split(enc.repetition).map((r) => r.split(enc.component).map((c) => c.split(enc.subcomponent)));
 }
 

@@ -17,8 +17,6 @@ export type Hl7DateTime =
     }
   | { ok: false; reason: 'malformed' | 'impossible' };
 
-const DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:\.(\d{1,4}))?)?)?)?)?)?([+-]\d{4})?$/;
-
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 function daysInMonth(y: number, m: number): number {
@@ -50,46 +48,79 @@ export function ukOffsetMinutes(y: number, m: number, d: number, h: number, mi: 
   return asUtc - 60 * 60000 >= start && asUtc - 60 * 60000 < end ? 60 : 0;
 }
 
-export function parseHl7DateTime(raw: string | undefined): Hl7DateTime {
-  if (raw === undefined) return { ok: false, reason: 'malformed' };
-  const m = DTM.exec(raw.trim());
-  if (!m) return { ok: false, reason: 'malformed' };
-  const y = Number(m[1]);
-  const mo = m[2] === undefined ? undefined : Number(m[2]);
-  const d = m[3] === undefined ? undefined : Number(m[3]);
-  const h = m[4] === undefined ? undefined : Number(m[4]);
-  const mi = m[5] === undefined ? undefined : Number(m[5]);
-  const s = m[6] === undefined ? undefined : Number(m[6]);
-  const frac = m[7];
-  const zone = m[8];
-  if (mo !== undefined && (mo < 1 || mo > 12)) return { ok: false, reason: 'impossible' };
-  if (d !== undefined && mo !== undefined && (d < 1 || d > daysInMonth(y, mo))) return { ok: false, reason: 'impossible' };
-  if (h !== undefined && h > 23) return { ok: false, reason: 'impossible' };
-  if (mi !== undefined && mi > 59) return { ok: false, reason: 'impossible' };
-  if (s !== undefined && s > 59) return { ok: false, reason: 'impossible' };
-  let offset = 0;
-  if (zone !== undefined) {
-    const zh = Number(zone.slice(1, 3));
-    const zm = Number(zone.slice(3, 5));
-    if (zh > 14 || zm > 59) return { ok: false, reason: 'impossible' };
-    offset = (zone[0] === '-' ? -1 : 1) * (zh * 60 + zm);
+const MALFORMED: Hl7DateTime = Object.freeze({ ok: false, reason: 'malformed' });
+const IMPOSSIBLE: Hl7DateTime = Object.freeze({ ok: false, reason: 'impossible' });
+
+/** The number written by `n` ASCII digits from `at`; -1 when any is not a digit. */
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
   }
-  const date = mo === undefined ? pad(y, 4) : d === undefined ? `${pad(y, 4)}-${pad(mo)}` : `${pad(y, 4)}-${pad(mo)}-${pad(d)}`;
+  return v;
+}
+
+// Read by hand rather than by one regular expression with eight groups: several timestamps of
+// every message received come through here, and the match, its substrings and the Date set field
+// by field were most of mapping's time spent on dates.
+export function parseHl7DateTime(raw: string | undefined): Hl7DateTime {
+  if (raw === undefined) return MALFORMED;
+  const s = raw.trim();
+  let end = s.length;
+  // The offset, +HHMM or -HHMM, ends the value.
+  let offset: number | undefined;
+  let zoneOk = true;
+  const sign = end - 5;
+  if (sign >= 4 && (s[sign] === '+' || s[sign] === '-')) {
+    const zh = digits(s, sign + 1, 2);
+    const zm = digits(s, sign + 3, 2);
+    if (zh < 0 || zm < 0) return MALFORMED;
+    zoneOk = zh <= 14 && zm <= 59;
+    offset = (s[sign] === '-' ? -1 : 1) * (zh * 60 + zm);
+    end = sign;
+  }
+  // A fraction of 1–4 digits only after the seconds.
+  let frac: string | undefined;
+  if (end > 14) {
+    if (s[14] !== '.' || end - 15 < 1 || end - 15 > 4 || digits(s, 15, end - 15) < 0) return MALFORMED;
+    frac = s.slice(15, end);
+    end = 14;
+  }
+  if (end < 4 || end % 2 !== 0) return MALFORMED;
+  const y = digits(s, 0, 4);
+  const mo = end >= 6 ? digits(s, 4, 2) : undefined;
+  const d = end >= 8 ? digits(s, 6, 2) : undefined;
+  const h = end >= 10 ? digits(s, 8, 2) : undefined;
+  const mi = end >= 12 ? digits(s, 10, 2) : undefined;
+  const sec = end >= 14 ? digits(s, 12, 2) : undefined;
+  if (y < 0 || mo === -1 || d === -1 || h === -1 || mi === -1 || sec === -1) return MALFORMED;
+  if (mo !== undefined && (mo < 1 || mo > 12)) return IMPOSSIBLE;
+  if (d !== undefined && mo !== undefined && (d < 1 || d > daysInMonth(y, mo))) return IMPOSSIBLE;
+  if ((h !== undefined && h > 23) || (mi !== undefined && mi > 59) || (sec !== undefined && sec > 59) || !zoneOk) return IMPOSSIBLE;
+  // The digits as written are the padded fields.
+  const yyyy = s.slice(0, 4);
+  const date = mo === undefined ? yyyy : d === undefined ? `${yyyy}-${s.slice(4, 6)}` : `${yyyy}-${s.slice(4, 6)}-${s.slice(6, 8)}`;
   if (h === undefined || d === undefined || mo === undefined) {
-    return { ok: true, date, dateTime: date, utc: `${pad(y, 4)}-${pad(mo ?? 1)}-${pad(d ?? 1)}T00:00:00.000Z`, hasTime: false };
+    return { ok: true, date, dateTime: date, utc: `${yyyy}-${mo === undefined ? '01' : s.slice(4, 6)}-${d === undefined ? '01' : s.slice(6, 8)}T00:00:00.000Z`, hasTime: false };
   }
   const minute = mi ?? 0;
-  if (zone === undefined) offset = ukOffsetMinutes(y, mo, d, h, minute);
+  const zone = offset ?? ukOffsetMinutes(y, mo, d, h, minute);
   const ms = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
-  const t = new Date(0);
-  t.setUTCFullYear(y, mo - 1, d);
-  t.setUTCHours(h, minute, s ?? 0, ms);
-  const instant = t.getTime() - offset * 60000;
-  if (Number.isNaN(instant) || instant < -62135596800000 || instant > 253402300799999) return { ok: false, reason: 'impossible' };
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  const fracText = frac === undefined ? '' : `.${frac}`;
-  const dateTime = `${date}T${pad(h)}:${pad(minute)}:${pad(s ?? 0)}${fracText}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  // Date.UTC reads years 0–99 as 1900–1999; those few go field by field.
+  let wall: number;
+  if (y >= 100) wall = Date.UTC(y, mo - 1, d, h, minute, sec ?? 0, ms);
+  else {
+    const t = new Date(0);
+    t.setUTCFullYear(y, mo - 1, d);
+    t.setUTCHours(h, minute, sec ?? 0, ms);
+    wall = t.getTime();
+  }
+  const instant = wall - zone * 60000;
+  if (Number.isNaN(instant) || instant < -62135596800000 || instant > 253402300799999) return IMPOSSIBLE;
+  const abs = Math.abs(zone);
+  const dateTime = `${date}T${s.slice(8, 10)}:${mi === undefined ? '00' : s.slice(10, 12)}:${sec === undefined ? '00' : s.slice(12, 14)}${frac === undefined ? '' : `.${frac}`}${zone < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
   return { ok: true, date, dateTime, utc: new Date(instant).toISOString(), hasTime: true };
 }
 

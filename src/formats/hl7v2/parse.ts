@@ -62,7 +62,12 @@ export function readEncoding(line: string, segmentIndex = 1): { ok: true; encodi
   return { ok: true, encoding: { field, component, repetition, escape, subcomponent, truncation } };
 }
 
+// Empty fields are most fields of most segments: they share one tree instead of three new arrays
+// each. Frozen, so that nothing can change every empty field at once.
+const EMPTY_FIELD: Hl7Field = Object.freeze([Object.freeze([Object.freeze([''])])]) as unknown as Hl7Field;
+
 function splitField(raw: string, enc: Hl7Encoding): Hl7Field {
+  if (raw === '') return EMPTY_FIELD;
   // Fast path: most fields hold a single value, and a multi-megabyte Base64 OBX-5 has no separators.
   if (!raw.includes(enc.repetition) && !raw.includes(enc.component) && !raw.includes(enc.subcomponent)) {
     return [[[raw]]];

@@ -126,7 +126,8 @@ export async function receiveHl7Message(db: Kysely<Tables>, text: string, now: D
     throw err;
   }
   if (!stored && keep) receiptMappings.drop(feed.id, controlId);
-  return { ack: answer(msg, 'AA', undefined, now), code: 'AA', feedId: feed.id, stored };
+  // The header read above, not the message: an AA needs nothing else of it, and reading it twice cost every message.
+  return { ack: answer(header, 'AA', undefined, now), code: 'AA', feedId: feed.id, stored };
 }
 
 async function reject(db: Kysely<Tables>, feedId: string | null, text: string, error: IngestError, source: Hl7Message | AckHeaderInfo, now: Date): Promise<Hl7Receipt> {
