@@ -10,7 +10,7 @@ import { escape } from './escape.ts';
 import { fieldText, makeSegment, segment, value } from './access.ts';
 import { formatHl7Timestamp } from './datetime.ts';
 import { STANDARD_ENCODING, type Hl7Encoding, type Hl7Field, type Hl7Message, type Hl7Segment } from './model.ts';
-import { readEncoding } from './parse.ts';
+import { readEncoding, splitField } from './parse.ts';
 
 const KNOWN_SEGMENT = /^(EVN|PID|PD1|PV1|PV2|NK1|OBR|OBX|ORC|NTE|MSA|ERR|TXA|MRG|AL1|DG1|PR1|IN1|GT1|SPM|TQ1|QRD|QPD|QAK|RGS|SCH|BHS|BTS|FHS|FTS|MSH|Z[A-Z0-9]{2})[|^~\\&]/;
 
@@ -127,10 +127,7 @@ export function sniffHeader(text: string): AckHeaderInfo {
 }
 
 function rawField(text: string | undefined, enc: Hl7Encoding): Hl7Field {
-  if (text === undefined) return [[['']]];
-  // Most header fields are one plain value (a facility code, a control id).
-  if (!text.includes(enc.repetition) && !text.includes(enc.component) && !text.includes(enc.subcomponent)) return [[[text]]];
-  return text.split(enc.repetition).map((r) => r.split(enc.component).map((c) => c.split(enc.subcomponent)));
+  return text === undefined ? [[['']]] : splitField(text, enc);
 }
 
 /** `PID-3`, `PID-3.1`, `PID-3[2].1` → numbers for ERR locations. */

@@ -66,7 +66,8 @@ export function readEncoding(line: string, segmentIndex = 1): { ok: true; encodi
 // each. Frozen, so that nothing can change every empty field at once.
 const EMPTY_FIELD: Hl7Field = Object.freeze([Object.freeze([Object.freeze([''])])]) as unknown as Hl7Field;
 
-function splitField(raw: string, enc: Hl7Encoding): Hl7Field {
+/** One field's wire text as its tree of repetitions, components and subcomponents (leaves stay wire text). */
+export function splitField(raw: string, enc: Hl7Encoding): Hl7Field {
   if (raw === '') return EMPTY_FIELD;
   // Fast path: most fields hold a single value, and a multi-megabyte Base64 OBX-5 has no separators.
   if (!raw.includes(enc.repetition) && !raw.includes(enc.component) && !raw.includes(enc.subcomponent)) {
