@@ -7,7 +7,10 @@
  *    (more with `sizes`); records/s for each tenth of the run shows how cost grows with the index,
  *    and the CPU per record of this process and of PostgreSQL (steadier than records/s on a shared
  *    machine; their sum, against the two cores, bounds what any number of workers could reach).
- *    Quality against the generator's person keys is reported too.
+ *    Quality against the generator's person keys is reported too. Beside it, in the same run and on
+ *    the same records in the same batches, two raw baselines (see rawFiling): the rows alone, and
+ *    the rows with their blocking keys and a read of their blocks — what any index kept in the
+ *    database does for a record before it compares or decides anything.
  * 2. Quality through the real pipeline: a generated county (default 10,000 persons, default fault
  *    rates) ingested with ingestFiles for each feed and drainInbox; pairwise precision, recall, F1,
  *    review items and unlinked records against its truth.csv.
@@ -21,6 +24,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 import { createTestDatabase, type TestDatabase } from '../src/store/testing.ts';
 import type { Engine } from '../src/store/db.ts';
 import { transaction } from '../src/store/db.ts';
@@ -34,6 +38,8 @@ import { addFeed } from '../src/ingest/feeds.ts';
 import type { SourceDemographics } from '../src/ingest/sourceAction.ts';
 import { linkSourceRecord, linkSourceRecords } from '../src/mpi/link.ts';
 import { recheckAlone } from '../src/mpi/recheck.ts';
+import { jsonArray } from '../src/mpi/resolve.ts';
+import { blockingKeys, prepareRecord } from '../src/mpi/match/index.ts';
 import { evaluateLinks, type LinkEvaluation } from '../src/mpi/query.ts';
 import { ingestCounty, readTruth } from '../src/mpi/county.ts';
 import { postgresCpuMs } from './support.ts';
@@ -63,7 +69,12 @@ export interface MatchRow {
    */
   dbCpuMsPerRecord: number | null;
   quality: Pick<LinkEvaluation, 'precision' | 'recall' | 'f1' | 'reviewItems' | 'reviewShare' | 'unlinked'>;
+  /** The raw baselines of the same run (rawFiling); absent in results written before they were measured. */
+  raw?: { insert: RawRate; filing: RawRate };
 }
+
+/** A raw baseline: records/s, and the CPU per record of this process and of PostgreSQL (null on PGlite). */
+export interface RawRate { recordsPerSecond: number; nodeCpuMsPerRecord: number; dbCpuMsPerRecord: number | null }
 
 export interface PipelineRow {
   engine: Engine;
@@ -127,6 +138,58 @@ export function* population(persons: number, seed: string): Generator<{ feedId: 
   }
 }
 
+/**
+ * The raw baselines, on the same records in the same transactions of BATCH as the match:
+ * - `insert`: each record's row (feed, local id, demographics as JSON) in a table keyed by feed and
+ *   local id, in one multi-row insert a batch: the least any index kept in the database writes;
+ * - `filing`: the same, and each record's blocking keys in a table indexed by key, after reading
+ *   every record filed under the batch's keys (whole blocks, no limit): the least a database-kept
+ *   blocking index does, with no comparison, decision, pair, person or re-clustering.
+ * Plain tables created for the run and dropped after it; one transaction at a time.
+ */
+export async function rawFiling(db: TestDatabase, items: { feedId: string; d: SourceDemographics }[], withKeys: boolean): Promise<RawRate> {
+  await sql`create table bench_raw_records (id bigserial primary key, feed_id text not null, local_id text not null, demographics jsonb not null, unique (feed_id, local_id))`.execute(db.db);
+  await sql`create table bench_raw_keys (key text not null, record_id bigint not null)`.execute(db.db);
+  await sql`create index bench_raw_keys_key on bench_raw_keys (key) include (record_id)`.execute(db.db);
+  try {
+    const cpuStarted = process.cpuUsage();
+    const dbCpuStarted = db.engine === 'postgres' ? postgresCpuMs() : null;
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < items.length; i += BATCH) {
+      const batch = items.slice(i, i + BATCH);
+      await transaction(db.db, async (trx) => {
+        const rows = sql`select * from unnest(${batch.map((x) => x.feedId)}::text[], ${batch.map((x) => x.d.localId)}::text[]) with ordinality as u(feed_id, local_id, n)`;
+        const demographics = jsonArray(batch.map((x) => JSON.stringify(x.d)));
+        if (!withKeys) {
+          await sql`insert into bench_raw_records (feed_id, local_id, demographics) select feed_id, local_id, ${demographics}::jsonb -> (n - 1)::int from (${rows}) u`.execute(trx);
+          return;
+        }
+        const keys = batch.map((x) => [...new Set(blockingKeys(prepareRecord({ feedId: x.feedId, localId: x.d.localId, demographics: x.d })))]);
+        await sql`select k.record_id from bench_raw_keys k where k.key = any(${[...new Set(keys.flat())]}::text[])`.execute(trx);
+        await sql`
+          with r as (
+            insert into bench_raw_records (feed_id, local_id, demographics) select feed_id, local_id, ${demographics}::jsonb -> (n - 1)::int from (${rows}) u
+            returning id, feed_id, local_id
+          )
+          insert into bench_raw_keys (key, record_id)
+          select k.key, r.id from unnest(${keys.flat()}::text[], ${keys.flatMap((k, j) => k.map(() => batch[j]!.feedId))}::text[],
+            ${keys.flatMap((k, j) => k.map(() => batch[j]!.d.localId))}::text[]) as k(key, feed_id, local_id)
+          join r on r.feed_id = k.feed_id and r.local_id = k.local_id`.execute(trx);
+      });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuStarted);
+    const dbCpuEnded = dbCpuStarted === null ? null : postgresCpuMs();
+    return {
+      recordsPerSecond: Math.round(items.length / seconds), nodeCpuMsPerRecord: round((cpu.user + cpu.system) / 1000 / items.length),
+      dbCpuMsPerRecord: dbCpuStarted === null || dbCpuEnded === null ? null : round((dbCpuEnded - dbCpuStarted) / items.length),
+    };
+  } finally {
+    await sql`drop table bench_raw_keys`.execute(db.db);
+    await sql`drop table bench_raw_records`.execute(db.db);
+  }
+}
+
 export async function runMatch(persons: number, mode: MatchMode = 'batch', workers = 1): Promise<MatchRow> {
   const db = await openDatabase();
   try {
@@ -169,11 +232,14 @@ export async function runMatch(persons: number, mode: MatchMode = 'batch', worke
     const cpu = process.cpuUsage(cpuStarted);
     const dbCpuEnded = dbCpuStarted === null ? null : postgresCpuMs();
     const q = await evaluateLinks(db.db, truth);
+    // After the match, on the database now holding the index (as the match's later batches ran).
+    const raw = { insert: await rawFiling(db, items, false), filing: await rawFiling(db, items, true) };
     return {
       engine: db.engine, mode, ...(workers > 1 ? { workers } : {}), persons, records: items.length, seconds: round(seconds), recordsPerSecond: Math.round(items.length / seconds), tenths, recheckSeconds: round(recheckSeconds),
       nodeCpuMsPerRecord: round((cpu.user + cpu.system) / 1000 / items.length),
       dbCpuMsPerRecord: dbCpuStarted === null || dbCpuEnded === null ? null : round((dbCpuEnded - dbCpuStarted) / items.length),
       quality: { precision: q.precision, recall: q.recall, f1: q.f1, reviewItems: q.reviewItems, reviewShare: q.reviewShare, unlinked: q.unlinked },
+      raw,
     };
   } finally {
     await db.dispose();
@@ -220,6 +286,7 @@ export async function run(opts: { sizes?: number[]; pipelinePersons?: number[]; 
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 const pct = (x: number): string => (x * 100).toFixed(2);
+const ms = (x: number | null): string => (x === null ? '-' : String(x));
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((l) => (l[i] ?? '').length)));
@@ -230,8 +297,11 @@ function table(head: string[], rows: string[][]): string {
 function print(r: MpiBenchResult): void {
   if (r.match.length > 0) {
     process.stdout.write(table(['engine', 'mode', 'persons', 'records', 'records/s', 'first→last tenth /s', 'recheck s', 'node ms/rec', 'db ms/rec', 'precision', 'recall', 'F1', 'review %', 'unlinked'],
-      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds), String(x.nodeCpuMsPerRecord), x.dbCpuMsPerRecord === null ? '-' : String(x.dbCpuMsPerRecord),
+      r.match.map((x) => [x.engine, x.workers ? `${x.mode}×${x.workers}` : x.mode, String(x.persons), String(x.records), String(x.recordsPerSecond), `${x.tenths[0] ?? 0}→${x.tenths.at(-1) ?? 0}`, String(x.recheckSeconds), String(x.nodeCpuMsPerRecord), ms(x.dbCpuMsPerRecord),
         x.quality.precision.toFixed(5), x.quality.recall.toFixed(5), x.quality.f1.toFixed(5), pct(x.quality.reviewShare), String(x.quality.unlinked)])));
+    process.stdout.write(table(['engine', 'persons', 'raw baseline', 'records/s', 'node ms/rec', 'db ms/rec', 'match ÷ raw'],
+      r.match.flatMap((x) => (x.raw ? [['rows alone', x.raw.insert], ['rows, keys and blocks read', x.raw.filing]] as const : []).map(([what, b]) => [
+        x.engine, String(x.persons), what, String(b.recordsPerSecond), String(b.nodeCpuMsPerRecord), ms(b.dbCpuMsPerRecord), (x.recordsPerSecond / b.recordsPerSecond).toFixed(3)]))));
   }
   if (r.pipeline.length > 0) {
     process.stdout.write(table(['engine', 'persons (pipeline)', 'source records', 'ingest s', 'precision', 'recall', 'F1', 'review items', 'review %', 'unlinked'],

@@ -107,6 +107,41 @@ describe.each(testEngines())('order independence on %s', (engine) => {
     expect(await partition(db)).toEqual(['a1,g1']);
   });
 
+  it('looks under each key as far as the last transaction that may have missed the record', async () => {
+    await reset(db);
+    // Two transactions file while a1 looks for candidates: g-mary's first, then c1's with a1's twin.
+    await link(db.db, FEEDS.gp, { ...mary, localId: 'g-mary' });
+    await link(db.db, FEEDS.council, { ...peter, localId: 'c1' });
+    const hidden = (await sql<{ key: string; record_id: string; filed_by: string; seen_below: string }>`
+      select k.key, k.record_id, k.filed_by::text, k.seen_below::text from mpi_blocking_keys k join mpi_records r on r.id = k.record_id where r.local_id = 'c1'`.execute(db.db)).rows;
+    await sql`delete from mpi_blocking_keys where record_id = ${hidden[0]!.record_id}`.execute(db.db);
+    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
+    await sql`insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
+      select * from unnest(${hidden.map((k) => k.key)}::text[], ${hidden.map((k) => k.record_id)}::bigint[], ${hidden.map((k) => k.filed_by)}::xid8[], ${hidden.map((k) => k.seen_below)}::xid8[])`.execute(db.db);
+    // a1 looked before g-mary's transaction had finished, so c1's (filed after it) may have been missed too.
+    await sql`update mpi_records set seen_below = (select filed_by from mpi_records where local_id = 'g-mary') where local_id = 'a1'`.execute(db.db);
+    await sql`update mpi_filings set seen_below = (select seen_below from mpi_records where local_id = 'a1') where filed_by = (select filed_by from mpi_records where local_id = 'a1')`.execute(db.db);
+    expect(await partition(db)).toEqual(['a1', 'c1', 'g-mary']);
+    expect(await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') })).toMatchObject({ linked: 1 });
+    expect(await partition(db)).toEqual(['a1,c1', 'g-mary']);
+  });
+
+  it('reads the blocks of keys filed before their transactions were recorded (migration 0010)', async () => {
+    await reset(db);
+    await link(db.db, FEEDS.gp, { ...peter, localId: 'g1' });
+    const hidden = await db.db.selectFrom('mpi_blocking_keys as k').innerJoin('mpi_records as r', 'r.id', 'k.record_id').select(['k.key', 'k.record_id']).where('r.local_id', '=', 'g1').execute();
+    await db.db.deleteFrom('mpi_blocking_keys').where('record_id', '=', hidden[0]!.record_id).execute();
+    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
+    // g1 comes back as an index filed before 0010 holds it: no filing transaction, no snapshot.
+    await db.db.insertInto('mpi_blocking_keys').values(hidden).execute();
+    await sql`update mpi_records set filed_by = null, seen_below = null where local_id = 'g1'`.execute(db.db);
+    // Only a1 is looked at again (g1's own second look was long ago).
+    await sql`delete from mpi_recheck where record_id = ${hidden[0]!.record_id}`.execute(db.db);
+    expect(await partition(db)).toEqual(['a1', 'g1']);
+    expect(await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') })).toMatchObject({ linked: 1 });
+    expect(await partition(db)).toEqual(['a1,g1']);
+  });
+
   // Only PostgreSQL has concurrent transactions (PGlite has one connection).
   if (engine === 'postgres') it('two records of one new person linked at once by two workers make one person after the recheck', async () => {
     for (let round = 0; round < 5; round++) {

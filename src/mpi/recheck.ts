@@ -48,6 +48,10 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
           select f.filed_by, f.seen_below from mpi_filings f
           where f.filed_by >= (select min(seen_below) from claimed)
             and not coalesce((select max(filed_by) from claimed) < f.seen_below, false)
+        ), unfiled as (
+          -- Whether any key was filed before migration 0010 (none, in an index filed since): asked
+          -- once, not under every key of every record.
+          select exists (select 1 from mpi_blocking_keys u where u.filed_by is null) as unfiled
         ), risk as (
           -- Only a record that some other transaction filing keys may have missed (see migration 0018):
           -- one filing at or after it looked, that did not look after it was filed. Every key found
@@ -55,34 +59,39 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
           -- record without one has nothing to find, and its keys are not read nor probed.
           select c.id, c.filed_by, c.seen_below from claimed c
           where c.filed_by is null or c.seen_below is null
-            or exists (select 1 from mpi_blocking_keys u where u.filed_by is null)
+            or (select unfiled from unfiled)
             or exists (select 1 from overlapping f where f.filed_by >= c.seen_below and f.filed_by <> c.filed_by
               and not coalesce(c.filed_by < f.seen_below, false))
         ), me as (
-          select r.id, r.filed_by, r.seen_below, k.key from risk r
+          -- Each record at risk with its keys and the last transaction that may have missed it: the
+          -- latest overlapping filing that filed at or after it looked and did not look after it was filed.
+          select r.id, r.filed_by, r.seen_below, k.key, l.last from risk r
+          cross join lateral (
+            select max(f.filed_by) as last from overlapping f
+            where f.filed_by >= r.seen_below and f.filed_by <> r.filed_by and not coalesce(r.filed_by < f.seen_below, false)
+          ) l
           cross join lateral (select key from mpi_blocking_keys k where k.record_id = r.id offset 0) k
         ), hits as (
           -- Under each key, only the records this one may not have seen (see migration 0013): filed
           -- at or after it looked for candidates, not looking after it was filed, not of its own
-          -- transaction. Those are records of the overlapping transactions, so each key is probed for
-          -- each of them by (key, filed_by): a range from when it looked (filed_by >= seen_below)
-          -- would also read every record filed since that saw it, which for a recheck run long after
-          -- the filing is most of the block. Records filed before migration 0013 (no filed_by or
-          -- seen_below of their own) are probed by that range, and keys filed before migration 0010
-          -- (no filed_by) are always read.
+          -- transaction. Those are records of the overlapping transactions, so each key is read once
+          -- over the range of their ids, by (key, filed_by): from when this record looked to the last
+          -- of them, a few transactions wide. A range with no end would also read every record filed
+          -- since that saw it, which for a recheck run long after the filing is most of the block; a
+          -- probe for each overlapping transaction read the same rows with one descent of the index each.
+          -- Records filed before migration 0013 (no filed_by or seen_below of their own) are probed
+          -- by the open range, and keys filed before migration 0010 (no filed_by) are always read.
           select m.id, m.filed_by, m.seen_below, m.key, b.record_id from me m
           cross join lateral (
-            select b.record_id from overlapping f
-            cross join lateral (select record_id from mpi_blocking_keys b where b.key = m.key and b.filed_by = f.filed_by
-              and not coalesce(m.filed_by < b.seen_below, false) offset 0) b
-            where m.filed_by is not null and m.seen_below is not null
-              and f.filed_by >= m.seen_below and f.filed_by <> m.filed_by and not coalesce(m.filed_by < f.seen_below, false)
+            select record_id from mpi_blocking_keys b where m.filed_by is not null and m.seen_below is not null
+              and b.key = m.key and b.filed_by >= m.seen_below and b.filed_by <= m.last
+              and b.filed_by <> m.filed_by and not coalesce(m.filed_by < b.seen_below, false)
             union all
             select record_id from mpi_blocking_keys b where (m.filed_by is null or m.seen_below is null)
               and b.key = m.key and b.filed_by >= coalesce(m.seen_below, '0'::xid8)
               and not coalesce(m.filed_by < b.seen_below or b.filed_by = m.filed_by, false)
             union all
-            select record_id from mpi_blocking_keys b where b.key = m.key and b.filed_by is null
+            select record_id from mpi_blocking_keys b where (select unfiled from unfiled) and b.key = m.key and b.filed_by is null
           ) b
           where b.record_id <> m.id
         ), usable as (
