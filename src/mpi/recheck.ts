@@ -6,7 +6,8 @@
  * linked to no committed record are looked at, each only once, in claims of a few hundred; only
  * those that a transaction filing at the same moment may have missed (migration 0018) have their
  * keys probed, and of their candidates only those that neither saw the other being filed are
- * scored again.
+ * scored again. Once the queue is empty it prunes the record of those filings (pruneFilings), which
+ * would otherwise grow by a row a worker batch for ever.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Tables } from '../store/tables.ts';
@@ -167,8 +168,43 @@ export async function recheckAlone(db: Kysely<Tables>, opts: { now: Date; batchS
     });
     total.checked += r.checked;
     total.linked += r.linked;
-    if (r.checked === 0) return total;
+    if (r.checked === 0) {
+      await pruneFilings(db);
+      return total;
+    }
   }
+}
+
+/**
+ * Deletes the rows of mpi_filings no recheck can need any more, and returns how many: those filed
+ * before every record still queued looked for its candidates, and before the oldest transaction
+ * running at the last mark (migration 0019), once every transaction that had an id at that mark
+ * has finished. Each time the mark is usable it moves to now; the first call only sets it. Safe
+ * beside linking and other rechecks: queued records (even ones another recheck has claimed but not
+ * yet committed) keep theirs, and a transaction still linking looked after the mark.
+ */
+export async function pruneFilings(db: Kysely<Tables>): Promise<number> {
+  const r = await sql<{ pruned: number }>`
+    with snap as (
+      -- The id this statement takes is greater than that of every transaction with an id by now (a
+      -- snapshot's xmax is not: transactions given ids since the last one finished lie beyond it).
+      select pg_snapshot_xmin(pg_current_snapshot()) as xmin, pg_current_xact_id() as xid
+    ), mark as (
+      select oldest, next from mpi_filings_mark
+    ), ready as (
+      select m.oldest from mark m, snap s where s.xmin >= m.next
+    ), bound as (
+      -- least() passes over a null: an empty queue (or records filed before migration 0013) bounds nothing.
+      select least(r.oldest, (select min(x.seen_below) from mpi_recheck q join mpi_records x on x.id = q.record_id)) as below from ready r
+    ), gone as (
+      delete from mpi_filings f using bound b where f.filed_by < b.below returning 1
+    ), moved as (
+      insert into mpi_filings_mark (only_row, oldest, next) select true, s.xmin, s.xid from snap s
+      where exists (select 1 from ready) or not exists (select 1 from mark)
+      on conflict (only_row) do update set oldest = excluded.oldest, next = excluded.next
+    )
+    select count(*)::int as pruned from gone`.execute(db);
+  return r.rows[0]?.pruned ?? 0;
 }
 
 function pairKey(a: number, b: number): string {

@@ -141,9 +141,15 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
 }
 
 /**
- * Turns off JIT compilation for the rest of the transaction. The planner cannot estimate the
- * recursive component query (it guesses hundreds of thousands of rows where there are a handful)
- * and compiles it: 15–130 ms of compiling for a query that runs in about a millisecond.
+ * Gives the transaction its id, and turns off JIT compilation for the rest of the transaction.
+ *
+ * The id first: a claim (link.ts) records the oldest transaction running when it looked for
+ * candidates (seen_below), and pruning mpi_filings (recheck.ts) relies on every transaction that
+ * looked before its mark having had an id at the mark. Linking writes anyway, so this costs nothing.
+ *
+ * JIT off: the planner cannot estimate the recursive component query (it guesses hundreds of
+ * thousands of rows where there are a handful) and compiles it: 15–130 ms of compiling for a query
+ * that runs in about a millisecond.
  *
  * And plans each of matching's statements for its own values, though repeated
  * statements are prepared (store/preparedStatements.ts): a generic plan, chosen once for all
@@ -152,7 +158,7 @@ async function loadComponent(trx: Kysely<Tables>, seedIds: number[], seedPersons
  * records/s by the last tenth.
  */
 export async function noJit(trx: Kysely<Tables>): Promise<void> {
-  await sql`select set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`.execute(trx);
+  await sql`select pg_current_xact_id(), set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)`.execute(trx);
 }
 
 /** The mpi_records ids of a person's source records. */
