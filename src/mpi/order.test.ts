@@ -40,6 +40,24 @@ async function partition(db: TestDatabase): Promise<string[]> {
   return [...by.values()].map((x) => x.sort().join(',')).sort();
 }
 
+/**
+ * Links `a1` (peter, misspelt) while `hiddenLocalId`'s keys are out of the index, as if its
+ * transaction had not committed, then puts them back: as they were filed (their transaction and
+ * snapshot kept) or, when `unfiled`, as an index filed before migration 0010 holds them. Returns
+ * the hidden record's id.
+ */
+async function linkA1Unseen(db: TestDatabase, hiddenLocalId: string, unfiled: boolean): Promise<string> {
+  const hidden = (await sql<{ key: string; record_id: string; filed_by: string | null; seen_below: string | null }>`
+    select k.key, k.record_id, k.filed_by::text, k.seen_below::text from mpi_blocking_keys k join mpi_records r on r.id = k.record_id where r.local_id = ${hiddenLocalId}`.execute(db.db)).rows;
+  expect(hidden.every((k) => k.filed_by !== null && k.seen_below !== null)).toBe(true);
+  await sql`delete from mpi_blocking_keys where record_id = ${hidden[0]!.record_id}`.execute(db.db);
+  await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
+  await sql`insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
+    select * from unnest(${hidden.map((k) => k.key)}::text[], ${hidden.map((k) => k.record_id)}::bigint[],
+      ${hidden.map((k) => (unfiled ? null : k.filed_by))}::xid8[], ${hidden.map((k) => (unfiled ? null : k.seen_below))}::xid8[])`.execute(db.db);
+  return hidden[0]!.record_id;
+}
+
 describe.each(testEngines())('order independence on %s', (engine) => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -67,11 +85,8 @@ describe.each(testEngines())('order independence on %s', (engine) => {
   it('joins a record that could not see its twin when filed once the recheck looks again', async () => {
     await reset(db);
     await link(db.db, FEEDS.gp, { ...peter, localId: 'g1' });
-    // As if g1 were still uncommitted in another worker's transaction: a1 cannot find it.
-    const hidden = await db.db.selectFrom('mpi_blocking_keys as k').innerJoin('mpi_records as r', 'r.id', 'k.record_id').select(['k.key', 'k.record_id']).where('r.local_id', '=', 'g1').execute();
-    await db.db.deleteFrom('mpi_blocking_keys').where('record_id', '=', hidden[0]!.record_id).execute();
-    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
-    await db.db.insertInto('mpi_blocking_keys').values(hidden).execute();
+    // As if g1 were still uncommitted in another worker's transaction: a1 cannot find it…
+    await linkA1Unseen(db, 'g1', true);
     // …and a1 looked for candidates before g1's transaction had finished, as in the real race.
     await sql`update mpi_records set seen_below = (select filed_by from mpi_records where local_id = 'g1') where local_id = 'a1'`.execute(db.db);
     expect(await partition(db)).toEqual(['a1', 'g1']);
@@ -86,13 +101,7 @@ describe.each(testEngines())('order independence on %s', (engine) => {
     await link(db.db, FEEDS.gp, { ...peter, localId: 'g1' });
     // As above, but g1's keys come back as filed (their transaction and snapshot kept), so the
     // recheck must learn from mpi_filings, not from keys of unknown filing, that a1 may have missed them.
-    const hidden = (await sql<{ key: string; record_id: string; filed_by: string; seen_below: string }>`
-      select k.key, k.record_id, k.filed_by::text, k.seen_below::text from mpi_blocking_keys k join mpi_records r on r.id = k.record_id where r.local_id = 'g1'`.execute(db.db)).rows;
-    expect(hidden.every((k) => k.filed_by !== null && k.seen_below !== null)).toBe(true);
-    await sql`delete from mpi_blocking_keys where record_id = ${hidden[0]!.record_id}`.execute(db.db);
-    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
-    await sql`insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
-      select * from unnest(${hidden.map((k) => k.key)}::text[], ${hidden.map((k) => k.record_id)}::bigint[], ${hidden.map((k) => k.filed_by)}::xid8[], ${hidden.map((k) => k.seen_below)}::xid8[])`.execute(db.db);
+    await linkA1Unseen(db, 'g1', false);
     // As in a quiet database, each looked for candidates after the other had committed: nothing was
     // missed, nothing is scored again.
     await sql`update mpi_records set seen_below = filed_by where local_id in ('g1', 'a1')`.execute(db.db);
@@ -112,12 +121,7 @@ describe.each(testEngines())('order independence on %s', (engine) => {
     // Two transactions file while a1 looks for candidates: g-mary's first, then c1's with a1's twin.
     await link(db.db, FEEDS.gp, { ...mary, localId: 'g-mary' });
     await link(db.db, FEEDS.council, { ...peter, localId: 'c1' });
-    const hidden = (await sql<{ key: string; record_id: string; filed_by: string; seen_below: string }>`
-      select k.key, k.record_id, k.filed_by::text, k.seen_below::text from mpi_blocking_keys k join mpi_records r on r.id = k.record_id where r.local_id = 'c1'`.execute(db.db)).rows;
-    await sql`delete from mpi_blocking_keys where record_id = ${hidden[0]!.record_id}`.execute(db.db);
-    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
-    await sql`insert into mpi_blocking_keys (key, record_id, filed_by, seen_below)
-      select * from unnest(${hidden.map((k) => k.key)}::text[], ${hidden.map((k) => k.record_id)}::bigint[], ${hidden.map((k) => k.filed_by)}::xid8[], ${hidden.map((k) => k.seen_below)}::xid8[])`.execute(db.db);
+    await linkA1Unseen(db, 'c1', false);
     // a1 looked before g-mary's transaction had finished, so c1's (filed after it) may have been missed too.
     await sql`update mpi_records set seen_below = (select filed_by from mpi_records where local_id = 'g-mary') where local_id = 'a1'`.execute(db.db);
     await sql`update mpi_filings set seen_below = (select seen_below from mpi_records where local_id = 'a1') where filed_by = (select filed_by from mpi_records where local_id = 'a1')`.execute(db.db);
@@ -129,14 +133,11 @@ describe.each(testEngines())('order independence on %s', (engine) => {
   it('reads the blocks of keys filed before their transactions were recorded (migration 0010)', async () => {
     await reset(db);
     await link(db.db, FEEDS.gp, { ...peter, localId: 'g1' });
-    const hidden = await db.db.selectFrom('mpi_blocking_keys as k').innerJoin('mpi_records as r', 'r.id', 'k.record_id').select(['k.key', 'k.record_id']).where('r.local_id', '=', 'g1').execute();
-    await db.db.deleteFrom('mpi_blocking_keys').where('record_id', '=', hidden[0]!.record_id).execute();
-    await link(db.db, FEEDS.acute, { ...peter, localId: 'a1', family: 'Harcort' });
     // g1 comes back as an index filed before 0010 holds it: no filing transaction, no snapshot.
-    await db.db.insertInto('mpi_blocking_keys').values(hidden).execute();
+    const g1 = await linkA1Unseen(db, 'g1', true);
     await sql`update mpi_records set filed_by = null, seen_below = null where local_id = 'g1'`.execute(db.db);
     // Only a1 is looked at again (g1's own second look was long ago).
-    await sql`delete from mpi_recheck where record_id = ${hidden[0]!.record_id}`.execute(db.db);
+    await sql`delete from mpi_recheck where record_id = ${g1}`.execute(db.db);
     expect(await partition(db)).toEqual(['a1', 'g1']);
     expect(await recheckAlone(db.db, { now: new Date('2026-01-01T00:05:00Z') })).toMatchObject({ linked: 1 });
     expect(await partition(db)).toEqual(['a1,g1']);
