@@ -231,7 +231,8 @@ export async function linkSourceRecords(trx: Kysely<Tables>, requests: LinkReque
   const prepared = reqs.map((q) => prepareRecord({ feedId: q.feedId, localId: q.demographics.localId, demographics: q.demographics }));
   const preparedJson = prepared.map((x) => JSON.stringify(x));
   const digests = preparedJson.map((x) => createHash('sha1').update(x).digest('hex'));
-  // JIT off and each statement planned for its values, from the first statement on (see noJit).
+  // The transaction's id before the claim looks (pruning mpi_filings relies on it), JIT off and each
+  // statement planned for its values, from the first statement on (see noJit).
   await noJit(trx);
   const mine = await claimAll(trx, feedIds, localIds, { prepared: preparedJson, digests });
   const seenBelow = [...mine.values()][0]?.seenBelow ?? null;
